@@ -1,0 +1,1 @@
+"""Experiments: one module per study, each with absl flags and a main()."""

@@ -1,0 +1,1 @@
+"""jaxdl: classic deep-learning ideas as reproducible JAX experiments."""

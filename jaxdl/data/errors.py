@@ -1,0 +1,9 @@
+"""The one error of the data layer that a user is expected to act on."""
+
+
+class DataFileError(ValueError):
+  """A data file is missing, truncated or altered, or could not be downloaded.
+
+  The message names the file, its expected checksum, the places searched and
+  how to fix it.
+  """

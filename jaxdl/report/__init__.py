@@ -1,0 +1,1 @@
+"""Run directories, metric logs, tables and figures."""

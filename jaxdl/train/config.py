@@ -1,0 +1,71 @@
+"""The configuration of one training run (K replicas of one model on one dataset)."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Sequence
+
+from jaxdl.optim import OptimConfig
+
+# Hyper-parameters that may differ between the replicas of one compiled program.
+# Each is a traced array inside the train step, never a constant baked into it.
+SWEEPABLE = ("lr", "weight_decay", "l1", "dropout_rate")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  dataset: str = "mnist"
+  data_dir: str | None = None
+  data_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+  download: bool = False
+  val_size: int = 0               # last N training examples held out for validation
+  train_size: int = 0             # use only the first N training examples; 0 = all
+  model: str = "mlp"
+  model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+  loss: str = "softmax_cross_entropy"
+  optim: OptimConfig = OptimConfig()
+  batch_size: int = 128
+  epochs: int = 10
+  seeds: Sequence[int] = (0,)
+  sweep: dict[str, Sequence[float]] = dataclasses.field(default_factory=dict)
+  augment_shift: int = 0          # random shifts by up to this many pixels
+  augment_noise: float = 0.0      # Gaussian input noise std
+  early_stopping_patience: int = 0  # epochs without a better val accuracy; 0 = off
+  checkpoint_every_steps: int = 0   # 0 = at each epoch's end only
+  keep_checkpoints: int = 3
+  epoch_runner: str = "auto"      # auto | loop | scan
+  # A replica diverges when its loss is non-finite or above this (0: non-finite
+  # only): an exploding net whose loss is 1e30 has diverged, whether or not
+  # float32 has overflowed yet.
+  divergence_loss: float = 1e4
+  eval_batch_size: int = 1000
+
+  def __post_init__(self):
+    unknown = sorted(set(self.sweep) - set(SWEEPABLE))
+    if unknown:
+      raise ValueError(f"cannot sweep {unknown}; sweepable hyper-parameters: {', '.join(SWEEPABLE)}")
+    if self.epoch_runner not in ("auto", "loop", "scan"):
+      raise ValueError(f"epoch_runner {self.epoch_runner!r}; valid: auto, loop, scan")
+    if not self.seeds:
+      raise ValueError("seeds is empty: give at least one seed")
+    for name, value in [("batch_size", self.batch_size), ("epochs", self.epochs)]:
+      if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+
+  def replicas(self) -> list[dict[str, float]]:
+    """One dict per replica: the sweep grid (outer) times the seeds (inner).
+
+    Every replica carries every sweepable value (the config's own where not
+    swept), so the train step reads them all from traced arrays.
+    """
+    base = {"lr": self.optim.lr, "weight_decay": self.optim.weight_decay, "l1": self.optim.l1,
+            "dropout_rate": float(self.model_options.get("dropout_rate", 0.0))}
+    names = list(self.sweep)
+    out = []
+    for values in itertools.product(*(self.sweep[n] for n in names)):
+      for seed in self.seeds:
+        out.append({**base, **dict(zip(names, map(float, values))), "seed": int(seed)})
+    return out
+
+  def to_json(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)

@@ -1,0 +1,269 @@
+"""`train_and_evaluate`: the one generic training entry point experiments call.
+
+It trains K replicas of `cfg` (the sweep grid times the seeds) in one compiled
+program, evaluates every epoch, checkpoints, resumes from `workdir`, and
+writes the run directory (see `jaxdl.report.rundir`). A replica whose loss or
+parameters stop being finite is recorded as `diverged` at its step and frozen;
+the others go on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from jaxdl.data import Dataset, load_dataset
+from jaxdl.data.batching import steps_per_epoch
+from jaxdl.report import plots, tables
+from jaxdl.report.rundir import RunDir
+from jaxdl.report.tensorboard import EventWriter
+from jaxdl.train.checkpoint import Checkpointer, PreemptionFlag
+from jaxdl.train.config import TrainConfig
+from jaxdl.train.runner import CompiledReplicas, choose_runner
+from jaxdl.train.state import TrainState
+from jaxdl.train.steps import ReplicaProgram
+
+
+@dataclasses.dataclass
+class RunResult:
+  """What a run returns to its caller (and writes to results.json)."""
+  config: TrainConfig
+  status: str                       # done | diverged | incomplete
+  replicas: list[dict[str, Any]]    # per replica: hyper-parameters and final measurements
+  history: list[dict[str, Any]]     # the metrics.jsonl records, one per epoch
+  table: str                        # markdown, mean +/- std over seeds
+  state: TrainState                 # final state, leaves [K, ...] (for diagnostics, attacks)
+  program: ReplicaProgram
+  hparams: dict[str, jax.Array]
+  data: Dataset
+  workdir: str | None
+  wall_time_s: float
+
+
+def subset_train(data: Dataset, train_size: int) -> Dataset:
+  """The first `train_size` training examples (0 = all)."""
+  if not train_size or train_size >= len(data.y_train):
+    return data
+  return dataclasses.replace(data, x_train=data.x_train[:train_size], y_train=data.y_train[:train_size])
+
+
+def replica_hparams(cfg: TrainConfig) -> tuple[list[dict[str, float]], dict[str, jax.Array]]:
+  replicas = cfg.replicas()
+  hp = {k: jnp.asarray([r[k] for r in replicas], jnp.int32 if k == "seed" else jnp.float32)
+        for k in replicas[0]}
+  return replicas, hp
+
+
+def replica_label(cfg: TrainConfig, replica: dict[str, float]) -> str:
+  swept = ", ".join(f"{k}={replica[k]:g}" for k in cfg.sweep)
+  return f"{swept + ', ' if swept else ''}seed={replica['seed']}"
+
+
+def _fmt(values: np.ndarray, scale: float = 1.0, digits: int = 3) -> str:
+  return tables.format_mean_std(*tables.mean_std(values.tolist()), scale=scale, digits=digits)
+
+
+def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Dataset | None = None,
+                       echo: Callable[[str], None] = print) -> RunResult:
+  """Trains cfg's replicas (resuming from `workdir` if it holds a checkpoint)."""
+  start = time.time()
+  if data is None:
+    data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, val_size=cfg.val_size,
+                        download=cfg.download, **cfg.data_options)
+  data = subset_train(data, cfg.train_size)
+  n_train = len(data.y_train)
+  spe = steps_per_epoch(n_train, cfg.batch_size)
+  if spe < 1:
+    raise ValueError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
+  program = ReplicaProgram(cfg, data.num_classes, tuple(data.input_shape), spe)
+  replicas, hp = replica_hparams(cfg)
+  compiled = CompiledReplicas(program, n_train)
+  state = compiled.init(hp)  # builds the model and optimizer: bad options fail here, before any write
+  is_writer = jax.process_index() == 0
+  rundir = RunDir(workdir, cfg.to_json(), is_writer) if workdir else None
+  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints) if workdir else None
+  runner = choose_runner(cfg.epoch_runner)
+  echo(f"jaxdl: process {jax.process_index()}/{jax.process_count()}, devices {jax.devices()}, "
+       f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s), "
+       f"{data.describe()}")
+
+  if ckpt and (restored := ckpt.restore(state)) is not None:
+    state = restored[0]
+    rundir.truncate_metrics(int(state.step[0]))
+    echo(f"resumed from step {int(state.step[0])} ({workdir})")
+  history = rundir.metrics() if rundir else []
+  x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+  splits = {name: (jnp.asarray(x), jnp.asarray(y)) for name, x, y in
+            [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
+  events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=len(history)) if workdir else None
+  preempt = PreemptionFlag()
+  status = "incomplete"
+  if rundir:
+    rundir.set_status("running")
+  try:
+    while int(state.step[0]) < cfg.epochs * spe and bool(jnp.any(state.active)):
+      epoch_start = time.time()
+      if runner == "scan":
+        state = compiled.epoch(state, hp, x_train, y_train)
+        interrupted = preempt.requested
+      else:
+        def after_step(s: TrainState) -> bool:
+          step = int(s.step[0])
+          if ckpt and cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step % spe:
+            ckpt.save(s, {"step": step})
+          return preempt.requested
+        state, interrupted = compiled.run_epoch_loop(state, hp, x_train, y_train, after_step)
+      if interrupted and int(state.step[0]) % spe:
+        if ckpt:
+          ckpt.save(state, {"step": int(state.step[0])})
+        echo(f"preempted at step {int(state.step[0])}: checkpoint saved, exiting")
+        break
+      state = jax.block_until_ready(state)
+      state, record = _end_of_epoch(cfg, compiled, state, hp, splits, spe, time.time() - epoch_start)
+      history.append(record)
+      if rundir:
+        rundir.log_metrics(record)
+        events.write(record)
+      echo(_progress_line(cfg, record))
+      _log_new_divergences(cfg, replicas, history, echo)
+      if ckpt:
+        ckpt.save(state, {"step": int(state.step[0])})
+      if interrupted:
+        echo(f"preempted at step {int(state.step[0])}: checkpoint saved, exiting")
+        break
+    else:
+      status = "diverged" if bool(jnp.all(state.diverged)) else "done"
+  finally:
+    preempt.restore_handlers()
+    if ckpt:
+      ckpt.close()
+    if events:
+      events.close()
+
+  result_rows = _replica_results(cfg, compiled, state, hp, replicas, history, x_train, y_train, splits)
+  table = _results_table(cfg, result_rows)
+  wall = time.time() - start
+  result = RunResult(cfg, status, result_rows, history, table, state, program, hp, data, workdir, wall)
+  if rundir:
+    _write_outputs(rundir, result)
+  return result
+
+
+def _end_of_epoch(cfg: TrainConfig, compiled: CompiledReplicas, state: TrainState,
+                  hp: dict[str, jax.Array], splits: dict, spe: int, seconds: float):
+  """Evaluates, updates early-stopping bookkeeping, and resets the epoch sums."""
+  s = jax.device_get(state)
+  examples = np.maximum(s.epoch_examples, 1)
+  record: dict[str, Any] = {
+      "epoch": int(s.step[0]) // spe, "step": int(s.step[0]),
+      "train_loss": np.where(s.epoch_examples > 0, s.epoch_loss_sum / (examples / cfg.batch_size), np.nan),
+      "train_acc": np.where(s.epoch_examples > 0, s.epoch_correct / examples, np.nan),
+      "grad_norm": s.grad_norm, "update_norm": s.update_norm,
+      "diverged": s.diverged, "diverged_step": s.diverged_step, "epoch_seconds": round(seconds, 3)}
+  for name, (x, y) in splits.items():
+    ev = jax.device_get(compiled.evaluate(state, hp, x, y))
+    dead = s.diverged
+    record[f"{name}_loss"] = np.where(dead, np.nan, ev["loss"])
+    record[f"{name}_acc"] = np.where(dead, np.nan, ev["accuracy"])
+  best_val, best_epoch, test_at_best = s.best_val_acc, s.best_epoch, s.test_acc_at_best
+  bad, stopped = s.bad_epochs, s.stopped
+  if "val" in splits:
+    active = ~(s.diverged | s.stopped)
+    improved = active & (record["val_acc"] > best_val)
+    best_val = np.where(improved, record["val_acc"], best_val)
+    best_epoch = np.where(improved, record["epoch"], best_epoch)
+    test_at_best = np.where(improved, record.get("test_acc", np.nan), test_at_best)
+    bad = np.where(improved, 0, np.where(active, bad + 1, bad))
+    if cfg.early_stopping_patience:
+      stopped = stopped | (active & (bad >= cfg.early_stopping_patience))
+  state = compiled.reset_epoch_sums(state).replace(
+      best_val_acc=jnp.asarray(best_val, jnp.float32), best_epoch=jnp.asarray(best_epoch, jnp.int32),
+      test_acc_at_best=jnp.asarray(test_at_best, jnp.float32), bad_epochs=jnp.asarray(bad, jnp.int32),
+      stopped=jnp.asarray(stopped))
+  record["stopped"] = stopped
+  return state, record
+
+
+def _progress_line(cfg: TrainConfig, r: dict[str, Any]) -> str:
+  parts = [f"epoch {r['epoch']}/{cfg.epochs}", f"step {r['step']}", f"{r['epoch_seconds']:.1f}s",
+           f"train loss {_fmt(r['train_loss'])} acc {_fmt(r['train_acc'], 100, 2)}"]
+  for name in ("val", "test"):
+    if f"{name}_acc" in r:
+      parts.append(f"{name} acc {_fmt(r[f'{name}_acc'], 100, 2)}")
+  parts.append(f"diverged {int(np.sum(r['diverged']))}/{len(r['diverged'])}")
+  return " | ".join(parts)
+
+
+def _log_new_divergences(cfg, replicas, history, echo) -> None:
+  now = history[-1]["diverged"]
+  before = history[-2]["diverged"] if len(history) > 1 else np.zeros_like(now)
+  for k in np.flatnonzero(np.asarray(now) & ~np.asarray(before)):
+    echo(f"replica {k} ({replica_label(cfg, replicas[k])}) diverged at step "
+         f"{int(history[-1]['diverged_step'][k])}: a non-finite loss or parameter; frozen there")
+
+
+def _replica_results(cfg, compiled, state, hp, replicas, history, x_train, y_train, splits):
+  """Per replica: final train/val/test accuracy (eval mode), best-val bookkeeping, status."""
+  s = jax.device_get(state)
+  train_ev = jax.device_get(compiled.evaluate(state, hp, x_train, y_train))
+  evs = {name: jax.device_get(compiled.evaluate(state, hp, x, y)) for name, (x, y) in splits.items()}
+  rows = []
+  for k, rep in enumerate(replicas):
+    dead = bool(s.diverged[k])
+    row = {**rep, "status": "diverged" if dead else ("stopped_early" if s.stopped[k] else "done"),
+           "diverged_step": int(s.diverged_step[k]) if dead else None,
+           "epochs": history[-1]["epoch"] if history else 0,
+           "train_acc": math_nan_if(dead, train_ev["accuracy"][k]),
+           "train_loss": math_nan_if(dead, train_ev["loss"][k])}
+    for name, ev in evs.items():
+      row[f"{name}_acc"] = math_nan_if(dead, ev["accuracy"][k])
+      row[f"{name}_loss"] = math_nan_if(dead, ev["loss"][k])
+    if "val" in evs:
+      row["best_val_acc"] = math_nan_if(dead, s.best_val_acc[k])
+      row["best_epoch"] = int(s.best_epoch[k])
+      row["test_acc_at_best_val"] = math_nan_if(dead, s.test_acc_at_best[k])
+    if "test_acc" in row:
+      row["gap"] = row["train_acc"] - row["test_acc"]
+    rows.append(row)
+  return rows
+
+
+def math_nan_if(dead: bool, value: Any) -> float:
+  return float("nan") if dead else float(value)
+
+
+def _results_table(cfg: TrainConfig, rows: list[dict[str, Any]]) -> str:
+  """Markdown: one row per sweep point, mean +/- std over seeds (accuracies in %)."""
+  metrics = [m for m in ("train_acc", "val_acc", "test_acc", "gap", "test_acc_at_best_val") if m in rows[0]]
+  summary = tables.summarize(rows, list(cfg.sweep), metrics)
+  header = [*cfg.sweep, "replicas", *[m.replace("_", " ") + " (%)" for m in metrics], "diverged"]
+  body = []
+  for srow in summary:
+    members = [r for r in rows if all(r[k] == srow[k] for k in cfg.sweep)]
+    cells = [f"{srow[k]:g}" for k in cfg.sweep] + [str(srow["n"])]
+    cells += [tables.format_mean_std(srow[f"{m}_mean"], srow[f"{m}_std"], srow[f"{m}_n"], 100) for m in metrics]
+    cells.append(f"{sum(r['status'] == 'diverged' for r in members)}/{len(members)}")
+    body.append(cells)
+  return tables.markdown_table(header, body)
+
+
+def _write_outputs(rundir: RunDir, result: RunResult) -> None:
+  rows = result.replicas
+  rundir.write_json("results.json", {"status": result.status, "replicas": rows,
+                                     "wall_time_s": result.wall_time_s})
+  rundir.write_text("table.md", result.table)
+  header = list(rows[0])
+  rundir.write_text("table.csv", tables.csv_table(header, [[r[h] for h in header] for r in rows]))
+  rundir.set_status(result.status, diverged=[k for k, r in enumerate(rows) if r["status"] == "diverged"])
+  if result.history and rundir.is_writer:
+    curves = {m: np.array([h[m] for h in result.history], dtype=float)
+              for m in ("train_loss", "train_acc", "val_acc", "test_acc") if m in result.history[0]}
+    plots.learning_curves(rundir.file("learning_curves.png"), [h["epoch"] for h in result.history],
+                          curves, [replica_label(result.config, r) for r in result.config.replicas()],
+                          title=f"{result.config.model} on {result.config.dataset}")
