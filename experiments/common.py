@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags
 
@@ -126,3 +126,12 @@ def run_cleanly(main: Callable[[], int | None]) -> int:
   except USER_ERRORS as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
+
+
+def define_study_flags(name: str, presets: Sequence[str] = ("quick", "full")) -> None:
+  """Flags every study has: --preset, --workdir, --dataset, --seeds."""
+  flags.DEFINE_enum("preset", "quick", list(presets), "Quick: laptop CPU, ~1-2 min. Full: the paper's setting.")
+  flags.DEFINE_string("workdir", f"runs/{name}", "Where the study writes its runs, tables and figures.")
+  flags.DEFINE_enum("dataset", "mnist", DATASETS.names(), "Dataset (mnist: the papers'; fashion_mnist: harder).")
+  flags.DEFINE_integer("seeds", 0, "Seeds per cell (0 = the preset's).")
+  flags.DEFINE_string("data_dir", None, "Where the dataset files are (else $JAXDL_DATA_DIR, standard places).")

@@ -45,6 +45,21 @@ class RunResult:
   workdir: str | None
   wall_time_s: float
 
+  def replica_state(self, k: int) -> TrainState:
+    """Replica k's state, leaves without the [K] axis."""
+    return jax.tree_util.tree_map(lambda leaf: leaf[k], self.state)
+
+  def replica_hparams(self, k: int) -> dict[str, jax.Array]:
+    return {name: v[k] for name, v in self.hparams.items()}
+
+  def model(self, k: int = 0):
+    """Replica k's Flax module (its dropout rate may differ from the others')."""
+    return self.program.model(self.replica_hparams(k))
+
+  def variables(self, k: int = 0) -> dict[str, Any]:
+    """Replica k's variables for `model(k).apply(variables, x, train=False)`."""
+    return self.program.variables(self.replica_state(k))
+
 
 def subset_train(data: Dataset, train_size: int) -> Dataset:
   """The first `train_size` training examples (0 = all)."""
@@ -69,9 +84,19 @@ def _fmt(values: np.ndarray, scale: float = 1.0, digits: int = 3) -> str:
   return tables.format_mean_std(*tables.mean_std(values.tolist()), scale=scale, digits=digits)
 
 
+EpochHook = Callable[[TrainState, "ReplicaProgram", dict[str, jax.Array]], dict[str, Any]]
+
+
 def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Dataset | None = None,
-                       echo: Callable[[str], None] = print) -> RunResult:
-  """Trains cfg's replicas (resuming from `workdir` if it holds a checkpoint)."""
+                       echo: Callable[[str], None] = print,
+                       epoch_hook: EpochHook | None = None) -> RunResult:
+  """Trains cfg's replicas (resuming from `workdir` if it holds a checkpoint).
+
+  `epoch_hook(state, program, hparams)`, if given, runs at each epoch's end
+  (and once before training, as epoch 0); the dict it returns is merged into
+  that epoch's metrics record (e.g. per-layer gradient norms over training).
+  Values should be per-replica arrays [K, ...] or plain numbers.
+  """
   start = time.time()
   if data is None:
     data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, val_size=cfg.val_size,
@@ -104,6 +129,11 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=len(history)) if workdir else None
   preempt = PreemptionFlag()
   status = "incomplete"
+  if epoch_hook and not history:
+    record0 = {"epoch": 0, "step": 0, **epoch_hook(state, program, hp)}
+    history.append(record0)
+    if rundir:
+      rundir.log_metrics(record0)
   if rundir:
     rundir.set_status("running")
   try:
@@ -126,6 +156,8 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
         break
       state = jax.block_until_ready(state)
       state, record = _end_of_epoch(cfg, compiled, state, hp, splits, spe, time.time() - epoch_start)
+      if epoch_hook:
+        record.update(epoch_hook(state, program, hp))
       history.append(record)
       if rundir:
         rundir.log_metrics(record)
@@ -202,7 +234,7 @@ def _progress_line(cfg: TrainConfig, r: dict[str, Any]) -> str:
 
 def _log_new_divergences(cfg, replicas, history, echo) -> None:
   now = history[-1]["diverged"]
-  before = history[-2]["diverged"] if len(history) > 1 else np.zeros_like(now)
+  before = history[-2].get("diverged", np.zeros_like(now)) if len(history) > 1 else np.zeros_like(now)
   for k in np.flatnonzero(np.asarray(now) & ~np.asarray(before)):
     echo(f"replica {k} ({replica_label(cfg, replicas[k])}) diverged at step "
          f"{int(history[-1]['diverged_step'][k])}: a non-finite loss or parameter; frozen there")
@@ -261,9 +293,10 @@ def _write_outputs(rundir: RunDir, result: RunResult) -> None:
   header = list(rows[0])
   rundir.write_text("table.csv", tables.csv_table(header, [[r[h] for h in header] for r in rows]))
   rundir.set_status(result.status, diverged=[k for k, r in enumerate(rows) if r["status"] == "diverged"])
-  if result.history and rundir.is_writer:
-    curves = {m: np.array([h[m] for h in result.history], dtype=float)
-              for m in ("train_loss", "train_acc", "val_acc", "test_acc") if m in result.history[0]}
-    plots.learning_curves(rundir.file("learning_curves.png"), [h["epoch"] for h in result.history],
+  trained = [h for h in result.history if "train_loss" in h]  # not the epoch-0 hook record
+  if trained and rundir.is_writer:
+    curves = {m: np.array([h[m] for h in trained], dtype=float)
+              for m in ("train_loss", "train_acc", "val_acc", "test_acc") if m in trained[0]}
+    plots.learning_curves(rundir.file("learning_curves.png"), [h["epoch"] for h in trained],
                           curves, [replica_label(result.config, r) for r in result.config.replicas()],
                           title=f"{result.config.model} on {result.config.dataset}")
