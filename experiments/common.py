@@ -8,7 +8,7 @@ import ast
 import sys
 from typing import Any, Callable, Mapping, Sequence
 
-from absl import flags
+from absl import flags, logging
 
 from jaxdl.data import DATASETS, DataFileError
 from jaxdl.initializers import INITIALIZERS
@@ -120,7 +120,13 @@ USER_ERRORS = (RegistryError, DataFileError, RunDirConflict, ValueError, KeyErro
 
 
 def run_cleanly(main: Callable[[], int | None]) -> int:
-  """Runs `main`; a user error prints `error: ...` to stderr and returns exit code 2."""
+  """Runs `main`; a user error prints `error: ...` to stderr and returns exit code 2.
+
+  Library INFO logs (Orbax logs every save in detail) are hidden unless
+  --verbosity was given; jaxdl's own progress goes to stdout.
+  """
+  if not FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)
   try:
     return main() or 0
   except USER_ERRORS as e:

@@ -28,7 +28,8 @@ PRESETS = {
     "quick": dict(dataset="mnist", model="mlp", model_arg=["widths=(100,)"], optimizer="momentum",
                   lr=0.05, batch_size=128, epochs=2, seeds=2),
     "full": dict(dataset="mnist", model="cnn", model_arg=[], optimizer="momentum", lr=0.05,
-                 momentum=0.9, batch_size=128, epochs=15, seeds=1, weight_decay=5e-4),
+                 momentum=0.9, schedule="cosine", batch_size=128, epochs=15, seeds=1,
+                 weight_decay=5e-4),
 }
 
 

@@ -98,7 +98,9 @@ def _step(fixed_cfg: OptimConfig, steps_per_epoch: int, total_steps: int) -> opt
 def _cosine(fixed_cfg: OptimConfig, steps_per_epoch: int, total_steps: int) -> optax.Schedule:
   """Cosine decay to 0 over the run, after an optional linear warm-up."""
   warm = _warmup(fixed_cfg, steps_per_epoch)
-  return optax.warmup_cosine_decay_schedule(0.0 if warm else 1.0, 1.0, warm, max(total_steps, warm + 1))
+  if not warm:
+    return optax.cosine_decay_schedule(1.0, max(total_steps, 1))
+  return optax.warmup_cosine_decay_schedule(0.0, 1.0, warm, max(total_steps, warm + 1))
 
 
 def add_l1(l1: float | jax.Array) -> optax.GradientTransformation:

@@ -8,12 +8,14 @@ CPU and `scan` elsewhere, and the run logs which.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import Mesh
 
 from jaxdl.data.batching import epoch_permutation
+from jaxdl.train import parallel
 from jaxdl.train.state import TrainState
 from jaxdl.train.steps import HParams, ReplicaProgram
 
@@ -27,23 +29,42 @@ def choose_runner(requested: str) -> str:
 class CompiledReplicas:
   """The vmapped and jitted init / step / epoch / eval functions of a program."""
 
-  def __init__(self, program: ReplicaProgram, n_train: int):
+  def __init__(self, program: ReplicaProgram, n_train: int, mesh: Mesh | None = None):
+    """`mesh` (see `jaxdl.train.parallel`): replicas split over its "replica" axis and
+    each batch over its "data" axis; None: plain jit on the default device."""
     self.program = program
     self.n_train = n_train
+    self.mesh = mesh
     p = program
-    self.init = jax.jit(jax.vmap(p.init))
+    # With a mesh every output that has the leading [K] axis is split over "replica".
+    out = {} if mesh is None else {"out_shardings": parallel.replica_sharding(mesh)}
+    self.init = jax.jit(jax.vmap(p.init), **out)
     self.permutations = jax.jit(
-        jax.vmap(lambda key, epoch: epoch_permutation(key, epoch, n_train), in_axes=(0, None)))
-    vstep = jax.vmap(p.train_step, in_axes=(0, 0, None, None, 0))
-    self.step = jax.jit(vstep, donate_argnums=(0,))
+        jax.vmap(lambda key, epoch: epoch_permutation(key, epoch, n_train), in_axes=(0, None)), **out)
+    if mesh is None:
+      vstep = jax.vmap(p.train_step, in_axes=(0, 0, None, None, 0))
+    else:
+      rows = parallel.batch_sharding(mesh)
+      vstep = jax.vmap(lambda s, hp, x_all, y_all, perm: p.train_step(
+          s, hp, parallel.ShardedRows(x_all, rows), parallel.ShardedRows(y_all, rows), perm),
+          in_axes=(0, 0, None, None, 0), spmd_axis_name=parallel.REPLICA_AXIS)
+    self.step = jax.jit(vstep, donate_argnums=(0,), **out)
 
     def epoch(state: TrainState, hp: HParams, x_all, y_all) -> TrainState:
       perms = self.permutations(state.data_key, state.step[0] // p.steps_per_epoch)
       body = lambda s, _: (vstep(s, hp, x_all, y_all, perms), None)  # noqa: E731
       return jax.lax.scan(body, state, None, length=p.steps_per_epoch)[0]
 
-    self.epoch = jax.jit(epoch, donate_argnums=(0,))
-    self.evaluate = jax.jit(jax.vmap(p.evaluate, in_axes=(0, 0, None, None)))
+    self.epoch = jax.jit(epoch, donate_argnums=(0,), **out)
+    self.evaluate = jax.jit(jax.vmap(p.evaluate, in_axes=(0, 0, None, None)), **out)
+
+  def place(self, tree: Any, per_replica: bool = True) -> Any:
+    """`tree` as global arrays on the mesh (leading [K] axis split over "replica" if
+    `per_replica`, else replicated), from values every process holds; as is without a mesh."""
+    if self.mesh is None:
+      return tree
+    sharding = parallel.replica_sharding(self.mesh) if per_replica else parallel.replicated(self.mesh)
+    return parallel.put_global(tree, sharding)
 
   def run_epoch_loop(self, state: TrainState, hp: HParams, x_all, y_all,
                      after_step: Callable[[TrainState], bool]) -> tuple[TrainState, bool]:

@@ -26,12 +26,17 @@ HParams = dict[str, jax.Array]
 
 
 def global_norm(tree: Any) -> jax.Array:
-  return optax.global_norm(tree)
+  return optax.tree.norm(tree)
 
 
 def _all_finite(tree: Any) -> jax.Array:
   leaves = jax.tree_util.tree_leaves(tree)
   return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves])) if leaves else jnp.asarray(True)
+
+
+def _is_labels(y: jax.Array) -> bool:
+  """Integer class labels [B] (accuracy is defined), not regression targets."""
+  return y.ndim == 1 and jnp.issubdtype(y.dtype, jnp.integer)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,18 +94,8 @@ class ReplicaProgram:
       x = random_shift(k_shift, x, self.cfg.augment_shift)
     if self.cfg.augment_noise:
       x = gaussian_noise(k_noise, x, self.cfg.augment_noise)
-    model = self.model(hp)
-    loss_fn_per_example = get_loss(self.cfg.loss)
-    has_bn = bool(state.batch_stats)
-
-    def loss_fn(params):
-      out = model.apply({**self.variables(state), "params": params}, x, train=True,
-                        rngs={"dropout": k_drop}, mutable=["batch_stats"] if has_bn else False)
-      logits, updates = out if has_bn else (out, {})
-      loss = jnp.mean(loss_fn_per_example(logits, y, self.num_classes))
-      return loss, (logits, updates.get("batch_stats", {}))
-
-    (loss, (logits, new_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    objective = lambda params: self.objective(params, state, hp, x, y, k_drop)  # noqa: E731
+    (loss, (logits, new_stats)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
     updates, new_opt = self.optimizer(hp).update(grads, state.opt_state, state.params)
     new_params = apply_max_norm(optax.apply_updates(state.params, updates), self.cfg.optim.max_norm)
     finite = jnp.isfinite(loss) & _all_finite(new_params)
@@ -109,7 +104,7 @@ class ReplicaProgram:
     apply = state.active & finite
     keep = lambda new, old: jax.tree_util.tree_map(lambda n, o: jnp.where(apply, n, o), new, old)  # noqa: E731
     newly_diverged = state.active & ~finite
-    correct = jnp.sum(jnp.argmax(logits, -1) == y) if y.ndim == 1 else jnp.float32(0)
+    correct = jnp.sum(jnp.argmax(logits, -1) == y) if _is_labels(y) else jnp.float32(0)
     return state.replace(
         step=state.step + 1,
         params=keep(new_params, state.params),
@@ -123,6 +118,21 @@ class ReplicaProgram:
         grad_norm=jnp.where(state.active, global_norm(grads), state.grad_norm),
         update_norm=jnp.where(apply, global_norm(updates), state.update_norm),
     )
+
+  def objective(self, params: Any, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array,
+                dropout_key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, Any]]:
+    """The mean training loss of a batch, and (logits, updated batch statistics).
+
+    The one place the training objective is defined: a study that trains on
+    another objective (e.g. adversarial training) overrides this method in a
+    subclass and keeps the rest of the step, the replicas and the runner.
+    """
+    has_bn = bool(state.batch_stats)
+    out = self.model(hp).apply({**self.variables(state), "params": params}, x, train=True,
+                               rngs={"dropout": dropout_key}, mutable=["batch_stats"] if has_bn else False)
+    logits, updates = out if has_bn else (out, {})
+    loss = jnp.mean(get_loss(self.cfg.loss)(logits, y, self.num_classes))
+    return loss, (logits, updates.get("batch_stats", {}))
 
   def evaluate(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     """Mean loss and accuracy over (x, y), in chunks of eval_batch_size (padding masked)."""
@@ -140,7 +150,7 @@ class ReplicaProgram:
       xb, yb, mb = args
       logits = model.apply(self.variables(state), xb, train=False)
       losses = loss_fn(logits, yb, self.num_classes)
-      correct = (jnp.argmax(logits, -1) == yb) if yb.ndim == 1 else jnp.zeros_like(mb)
+      correct = (jnp.argmax(logits, -1) == yb) if _is_labels(yb) else jnp.zeros_like(mb)
       return jnp.sum(jnp.where(mb, losses, 0.0)), jnp.sum(jnp.where(mb, correct, 0))
 
     losses, corrects = jax.lax.map(chunk, (xp, yp, mask))

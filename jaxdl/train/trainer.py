@@ -23,6 +23,7 @@ from jaxdl.data.batching import steps_per_epoch
 from jaxdl.report import plots, tables
 from jaxdl.report.rundir import RunDir
 from jaxdl.report.tensorboard import EventWriter
+from jaxdl.train import parallel
 from jaxdl.train.checkpoint import Checkpointer, PreemptionFlag
 from jaxdl.train.config import TrainConfig
 from jaxdl.train.runner import CompiledReplicas, choose_runner
@@ -89,8 +90,13 @@ EpochHook = Callable[[TrainState, "ReplicaProgram", dict[str, jax.Array]], dict[
 
 def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Dataset | None = None,
                        echo: Callable[[str], None] = print,
-                       epoch_hook: EpochHook | None = None) -> RunResult:
+                       epoch_hook: EpochHook | None = None, mesh: Any = "auto") -> RunResult:
   """Trains cfg's replicas (resuming from `workdir` if it holds a checkpoint).
+
+  `mesh`: a `jaxdl.train.parallel` mesh (replicas over its "replica" axis, each
+  batch over "data"), None for one device, or "auto": a mesh over all devices
+  when there are several. Under SLURM (several tasks), on a TPU VM, or with
+  $JAX_COORDINATOR_ADDRESS set, `jax.distributed` is started first.
 
   `epoch_hook(state, program, hparams)`, if given, runs at each epoch's end
   (and once before training, as epoch 0); the dict it returns is merged into
@@ -98,6 +104,9 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   Values should be per-replica arrays [K, ...] or plain numbers.
   """
   start = time.time()
+  parallel.initialize_distributed()
+  if jax.process_index() != 0:
+    echo = lambda line: None  # noqa: E731  (one progress log per job, from process 0)
   if data is None:
     data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, val_size=cfg.val_size,
                         download=cfg.download, **cfg.data_options)
@@ -108,13 +117,16 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
     raise ValueError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
   program = ReplicaProgram(cfg, data.num_classes, tuple(data.input_shape), spe)
   replicas, hp = replica_hparams(cfg)
-  compiled = CompiledReplicas(program, n_train)
+  if mesh == "auto":
+    mesh = parallel.auto_mesh(len(replicas), cfg.batch_size)
+  compiled = CompiledReplicas(program, n_train, mesh)
+  hp = compiled.place(hp)
   state = compiled.init(hp)  # builds the model and optimizer: bad options fail here, before any write
   is_writer = jax.process_index() == 0
   rundir = RunDir(workdir, cfg.to_json(), is_writer) if workdir else None
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints) if workdir else None
   runner = choose_runner(cfg.epoch_runner)
-  echo(f"jaxdl: process {jax.process_index()}/{jax.process_count()}, devices {jax.devices()}, "
+  echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
        f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s), "
        f"{data.describe()}")
 
@@ -123,8 +135,9 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
     rundir.truncate_metrics(int(state.step[0]))
     echo(f"resumed from step {int(state.step[0])} ({workdir})")
   history = rundir.metrics() if rundir else []
-  x_train, y_train = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-  splits = {name: (jnp.asarray(x), jnp.asarray(y)) for name, x, y in
+  on_device = lambda x, y: compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)  # noqa: E731
+  x_train, y_train = on_device(data.x_train, data.y_train)
+  splits = {name: on_device(x, y) for name, x, y in
             [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
   events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=len(history)) if workdir else None
   preempt = PreemptionFlag()
@@ -141,13 +154,13 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
       epoch_start = time.time()
       if runner == "scan":
         state = compiled.epoch(state, hp, x_train, y_train)
-        interrupted = preempt.requested
+        interrupted = parallel.any_process(preempt.requested)
       else:
         def after_step(s: TrainState) -> bool:
           step = int(s.step[0])
           if ckpt and cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step % spe:
             ckpt.save(s, {"step": step})
-          return preempt.requested
+          return parallel.any_process(preempt.requested)  # all processes stop at the same step
         state, interrupted = compiled.run_epoch_loop(state, hp, x_train, y_train, after_step)
       if interrupted and int(state.step[0]) % spe:
         if ckpt:
@@ -156,6 +169,7 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
         break
       state = jax.block_until_ready(state)
       state, record = _end_of_epoch(cfg, compiled, state, hp, splits, spe, time.time() - epoch_start)
+      state = compiled.place(state)  # the bookkeeping leaves _end_of_epoch set are host values
       if epoch_hook:
         record.update(epoch_hook(state, program, hp))
       history.append(record)

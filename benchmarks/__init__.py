@@ -1,0 +1,1 @@
+"""Speed measured against a plain PyTorch reference, same model and machine, one process."""

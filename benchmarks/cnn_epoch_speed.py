@@ -1,0 +1,128 @@
+"""Seconds per epoch of the engine's small MNIST CNN, jaxdl vs a plain PyTorch reference.
+
+  pip install -e '.[bench]' && python -m benchmarks.cnn_epoch_speed
+
+Model (both): conv 20x5x5 + 2x2 max-pool, conv 40x5x5 + 2x2 max-pool, FC100,
+ReLU, softmax cross-entropy; SGD momentum 0.9, lr 0.05, batch 128; MNIST
+training set (60000 images, 468 steps an epoch), data on the device. Both
+run in this one process on the same machine, so their ratio is comparable
+even when the absolute figures move with the machine's load.
+
+jaxdl is timed through its own epoch runners (`CompiledReplicas`), both
+`loop` (a jitted step called from Python) and `scan` (the epoch as one
+compiled program); `--seeds=K` also times K vmapped replicas. The first
+epoch (compilation included) is reported apart; steady-state figures are
+the median of the following epochs. PyTorch is a benchmark-only extra.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+from jaxdl.data import load_dataset
+from jaxdl.optim import OptimConfig
+from jaxdl.train.config import TrainConfig
+from jaxdl.train.runner import CompiledReplicas
+from jaxdl.train.steps import ReplicaProgram
+from jaxdl.train.trainer import replica_hparams
+
+flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist", "synthetic"], "Data.")
+flags.DEFINE_integer("epochs", 3, "Epochs timed per system (the first includes compilation).")
+flags.DEFINE_integer("train_size", 0, "Use the first N training images (0 = all 60000).")
+flags.DEFINE_list("runners", ["loop", "scan"], "jaxdl epoch runners to time.")
+flags.DEFINE_integer("seeds", 1, "Also time this many vmapped replicas (if > 1).")
+flags.DEFINE_bool("torch", True, "Time the PyTorch reference.")
+FLAGS = flags.FLAGS
+
+BATCH, LR, MOMENTUM = 128, 0.05, 0.9
+
+
+def time_jaxdl(x: np.ndarray, y: np.ndarray, runner: str, seeds: int, epochs: int) -> list[float]:
+  cfg = TrainConfig(model="cnn", optim=OptimConfig(name="momentum", lr=LR, momentum=MOMENTUM),
+                    batch_size=BATCH, epochs=epochs, seeds=tuple(range(seeds)), epoch_runner=runner)
+  program = ReplicaProgram(cfg, 10, x.shape[1:], len(y) // BATCH)
+  compiled = CompiledReplicas(program, len(y))
+  _, hp = replica_hparams(cfg)
+  state = compiled.init(hp)
+  xd, yd = jnp.asarray(x), jnp.asarray(y)
+  times = []
+  for _ in range(epochs):
+    start = time.perf_counter()
+    if runner == "scan":
+      state = compiled.epoch(state, hp, xd, yd)
+    else:
+      state, _ = compiled.run_epoch_loop(state, hp, xd, yd, lambda s: False)
+    jax.block_until_ready(state)
+    times.append(time.perf_counter() - start)
+  return times
+
+
+def time_torch(x: np.ndarray, y: np.ndarray, epochs: int) -> tuple[list[float], str]:
+  import torch
+  from torch import nn
+
+  device = "cuda" if torch.cuda.is_available() else "cpu"
+  torch.manual_seed(0)
+  model = nn.Sequential(
+      nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(20, 40, 5), nn.ReLU(),
+      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(640, 100), nn.ReLU(), nn.Linear(100, 10)).to(device)
+  opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+  loss_fn = nn.CrossEntropyLoss()
+  xt = torch.as_tensor(x.transpose(0, 3, 1, 2).copy(), device=device)
+  yt = torch.as_tensor(y.astype(np.int64), device=device)
+  steps = len(y) // BATCH
+  times = []
+  for epoch in range(epochs):
+    perm = torch.randperm(len(y), device=device)
+    start = time.perf_counter()
+    for i in range(steps):
+      idx = perm[i * BATCH:(i + 1) * BATCH]
+      opt.zero_grad(set_to_none=True)
+      loss = loss_fn(model(xt[idx]), yt[idx])
+      loss.backward()
+      opt.step()
+    if device == "cuda":
+      torch.cuda.synchronize()
+    times.append(time.perf_counter() - start)
+  return times, f"torch {torch.__version__} on {device}, {torch.get_num_threads()} threads"
+
+
+def steady(times: list[float]) -> float:
+  return statistics.median(times[1:]) if len(times) > 1 else times[0]
+
+
+def main(argv):
+  del argv
+  data = load_dataset(FLAGS.dataset)
+  x, y = data.x_train, data.y_train
+  if FLAGS.train_size:
+    x, y = x[:FLAGS.train_size], y[:FLAGS.train_size]
+  n_images = (len(y) // BATCH) * BATCH
+  print(f"machine: {os.cpu_count()} CPU cores, jax {jax.__version__} backend {jax.default_backend()} "
+        f"{jax.devices()}; {FLAGS.dataset} {len(y)} images, batch {BATCH}")
+  rows = []
+  if FLAGS.torch:
+    t, desc = time_torch(x, y, FLAGS.epochs)
+    rows.append(("PyTorch eager (" + desc + ")", t, 1))
+  for runner in FLAGS.runners:
+    rows.append((f"jaxdl, {runner}", time_jaxdl(x, y, runner, 1, FLAGS.epochs), 1))
+    if FLAGS.seeds > 1:
+      rows.append((f"jaxdl, {runner}, {FLAGS.seeds} vmapped seeds",
+                   time_jaxdl(x, y, runner, FLAGS.seeds, FLAGS.epochs), FLAGS.seeds))
+  reference = steady(rows[0][1]) if FLAGS.torch else None
+  print(f"\n| system | first epoch (s, with compile) | s/epoch | s/epoch per seed | images/s | "
+        f"vs PyTorch (time ratio) |\n|---|---|---|---|---|---|")
+  for name, times, k in rows:
+    s = steady(times)
+    ratio = f"{s / k / reference:.2f}x" if reference else "-"
+    print(f"| {name} | {times[0]:.2f} | {s:.3f} | {s / k:.3f} | {k * n_images / s:,.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+  app.run(main)

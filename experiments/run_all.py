@@ -1,0 +1,77 @@
+"""The main job: every experiment's preset in turn, their tables and verdicts collected.
+
+  python -m experiments.run_all --preset=quick
+
+Each study runs as its own process (`python -m experiments.<name>
+--preset=... --workdir=<root>/<name>`), so one study's failure is reported
+and the others still run. The collected tables and claim verdicts go to
+`<root>/SUMMARY.md` and are printed; the exit code is non-zero if any study
+failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from absl import app, flags
+
+STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
+           "fgsm_adversarial", "dilated_convs"]
+
+flags.DEFINE_enum("preset", "quick", ["quick", "full"], "Preset passed to every study.")
+flags.DEFINE_string("workdir", "runs/all", "Root: each study writes <workdir>/<preset>/<study>.")
+flags.DEFINE_list("only", [], f"Run only these studies (default all): {', '.join(STUDIES)}.")
+flags.DEFINE_list("extra_flags", [], "Flags appended to every study's command, e.g. --dataset=fashion_mnist.")
+FLAGS = flags.FLAGS
+
+
+def run_study(name: str, root: str) -> tuple[int, float, str]:
+  workdir = os.path.join(root, name)
+  cmd = [sys.executable, "-m", f"experiments.{name}", f"--preset={FLAGS.preset}", f"--workdir={workdir}",
+         *FLAGS.extra_flags]
+  print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
+  start = time.time()
+  proc = subprocess.run(cmd, stdout=sys.stdout, stderr=sys.stderr)
+  return proc.returncode, time.time() - start, workdir
+
+
+def study_summary(name: str, code: int, seconds: float, workdir: str) -> str:
+  lines = [f"## {name} ({'ok' if code == 0 else f'FAILED, exit {code}'}, {seconds:.0f} s)", ""]
+  table = os.path.join(workdir, "table.md")
+  if os.path.exists(table):
+    lines += [open(table).read(), ""]
+  claims = os.path.join(workdir, "claims.json")
+  if os.path.exists(claims):
+    for c in json.load(open(claims)):
+      verdict = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}[c["held"]]
+      lines.append(f"- {verdict}: {c['text']} [{c['source']}] -- {c['measured']}")
+  return "\n".join(lines) + "\n"
+
+
+def main(argv):
+  del argv
+  unknown = sorted(set(FLAGS.only) - set(STUDIES))
+  if unknown:
+    sys.exit(f"error: unknown studies {unknown}; valid: {', '.join(STUDIES)}")
+  root = os.path.join(FLAGS.workdir, FLAGS.preset)
+  os.makedirs(root, exist_ok=True)
+  sections, failed = [], []
+  for name in FLAGS.only or STUDIES:
+    code, seconds, workdir = run_study(name, root)
+    sections.append(study_summary(name, code, seconds, workdir))
+    if code:
+      failed.append(name)
+  summary = f"# jaxdl: all studies, preset {FLAGS.preset}\n\n" + "\n".join(sections)
+  with open(os.path.join(root, "SUMMARY.md"), "w") as f:
+    f.write(summary)
+  print("\n" + summary)
+  print(f"summary written to {os.path.join(root, 'SUMMARY.md')}")
+  if failed:
+    sys.exit(f"error: {len(failed)} study(ies) failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+  app.run(main)

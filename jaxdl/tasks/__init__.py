@@ -1,0 +1,1 @@
+"""Synthetic tasks built for one study (the adding problem, ...), not registered datasets."""

@@ -1,0 +1,129 @@
+"""SLURM: a sweep as one job array (one run per array task), submitted with sbatch.
+
+The script it writes (<sweep_dir>/sweep.sbatch):
+- one array task per run, its log in <sweep_dir>/logs/<jobid>_<task>.out
+  (appended to when the task is requeued);
+- `--processes N`: each run is one data-parallel job over N tasks, started
+  with `srun`; jax.distributed finds its coordinator in SLURM's environment;
+- preemption: `--signal=B:USR1@90` asks SLURM to signal the batch shell 90 s
+  before the time limit (or `scancel --signal=USR1 --batch`); the shell
+  forwards SIGTERM to the run, which checkpoints and exits, and the shell
+  requeues the task (`scontrol requeue`), which then resumes from the
+  checkpoint in its run directory;
+- the run's exit code is written to its run directory (`launch_exit_code`),
+  so `--resubmit` can submit the unfinished tasks only.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shlex
+import subprocess
+from typing import Sequence
+
+from launch.plan import EXIT_CODE_FILE, Run
+
+SCRIPT = "sweep.sbatch"
+
+
+@dataclasses.dataclass(frozen=True)
+class SlurmOptions:
+  job_name: str = "jaxdl-sweep"
+  processes: int = 1                # tasks per run (data-parallel processes)
+  cpus_per_task: int = 1
+  gpus_per_task: int = 0
+  mem: str = ""                     # e.g. "16G"
+  time: str = ""                    # e.g. "04:00:00"
+  partition: str = ""
+  max_concurrent: int = 0           # array throttle (%N); 0 = no limit
+  signal: str = "B:USR1@90"         # preemption warning to the batch shell
+  extra: tuple[str, ...] = ()       # more #SBATCH options, e.g. "--account=abc"
+
+
+def array_spec(indices: Sequence[int], max_concurrent: int = 0) -> str:
+  """[0, 1, 2, 5] -> "0-2,5" (with "%N" when throttled)."""
+  idx = sorted(set(indices))
+  if not idx:
+    raise ValueError("no array tasks to submit")
+  parts, start = [], idx[0]
+  for prev, cur in zip(idx, idx[1:] + [None]):
+    if cur != prev + 1:
+      parts.append(str(start) if start == prev else f"{start}-{prev}")
+      start = cur
+  return ",".join(parts) + (f"%{max_concurrent}" if max_concurrent else "")
+
+
+def sbatch_script(runs: Sequence[Run], experiment: str, python: str, sweep_dir: str,
+                  opts: SlurmOptions, repo: str) -> str:
+  """The job-array batch script (bash) for `runs`; the array range is given at submission."""
+  sweep_dir = os.path.abspath(sweep_dir)
+  header = [f"--job-name={opts.job_name}", f"--output={sweep_dir}/logs/%A_%a.out",
+            "--open-mode=append", f"--ntasks={opts.processes}", f"--cpus-per-task={opts.cpus_per_task}",
+            f"--signal={opts.signal}", "--requeue"]
+  if opts.gpus_per_task:
+    header.append(f"--gpus-per-task={opts.gpus_per_task}")
+  header += [f"--{k}={v}" for k, v in (("mem", opts.mem), ("time", opts.time),
+                                        ("partition", opts.partition)) if v]
+  header += list(opts.extra)
+  cases = "\n".join(f"  {r.index}) workdir={shlex.quote(r.workdir)}; set -- {r.shell(python, experiment)} ;;"
+                    for r in runs)
+  # One process: the run is the shell's child. Several: srun starts them, and
+  # forwards the SIGTERM it receives from the trap to every task.
+  launcher = "srun --kill-on-bad-exit=1 " if opts.processes > 1 else ""
+  return f"""#!/bin/bash
+{chr(10).join('#SBATCH ' + h for h in header)}
+# Written by `python -m launch.sweep --backend=slurm`; one array task per run.
+set -u
+cd {shlex.quote(os.path.abspath(repo))}
+i=$SLURM_ARRAY_TASK_ID
+case $i in
+{cases}
+  *) echo "jaxdl-launch: no run $i in this sweep" >&2; exit 2 ;;
+esac
+echo "jaxdl-launch: task $i (job $SLURM_JOB_ID, restart ${{SLURM_RESTART_COUNT:-0}}) on $(hostname): $*"
+preempted=0
+on_preemption() {{
+  preempted=1
+  echo "jaxdl-launch: preemption signal: the run checkpoints and stops, then this task is requeued"
+  kill -TERM "$child" 2>/dev/null
+}}
+trap on_preemption USR1 TERM
+{launcher}"$@" &
+child=$!
+wait "$child"; rc=$?
+# `wait` returns early (rc > 128) when a trap fires: wait for the checkpoint too.
+while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
+if (( preempted )); then
+  scontrol requeue "$SLURM_JOB_ID" && echo "jaxdl-launch: requeued job $SLURM_JOB_ID"
+  exit 0
+fi
+mkdir -p "$workdir" && echo "$rc" > "$workdir/{EXIT_CODE_FILE}"
+exit "$rc"
+"""
+
+
+def write_script(sweep_dir: str, text: str) -> str:
+  os.makedirs(os.path.join(sweep_dir, "logs"), exist_ok=True)
+  path = os.path.join(sweep_dir, SCRIPT)
+  with open(path, "w") as f:
+    f.write(text)
+  os.chmod(path, 0o755)
+  return path
+
+
+def sbatch_command(script: str, indices: Sequence[int], max_concurrent: int = 0) -> list[str]:
+  """`sbatch --parsable --array=...` (the command line's --array wins over the script's)."""
+  return ["sbatch", "--parsable", f"--array={array_spec(indices, max_concurrent)}", script]
+
+
+def submit(script: str, indices: Sequence[int], max_concurrent: int = 0) -> str:
+  """Submits the array tasks `indices`; returns the job id."""
+  cmd = sbatch_command(script, indices, max_concurrent)
+  proc = subprocess.run(cmd, capture_output=True, text=True)
+  if proc.returncode:
+    raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+  match = re.match(r"\d+", proc.stdout.strip())
+  if not match:
+    raise RuntimeError(f"sbatch printed no job id: {proc.stdout!r}")
+  return match.group(0)

@@ -1,0 +1,144 @@
+"""Sweeps: grid expansion, the SLURM script, the TPU command, the local backend, collection."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from launch import collect, plan, slurm, sweep, tpu
+
+
+def test_grid_expands_lists_ranges_and_bracketed_values():
+  grid = plan.expand_grid(["lr=0.1,0.03", "seed=0:3"])
+  assert grid == [{"lr": lr, "seed": s} for lr in ("0.1", "0.03") for s in ("0", "1", "2")]
+  assert plan.parse_grid_item("model_arg=widths=(100,),widths=(50,50)") == (
+      "model_arg", ["widths=(100,)", "widths=(50,50)"])
+  for bad in ["lr", "lr=", "seed=3:1"]:
+    with pytest.raises(ValueError):
+      plan.parse_grid_item(bad)
+  with pytest.raises(ValueError, match="twice"):
+    plan.expand_grid(["lr=1", "lr=2"])
+
+
+def test_each_run_gets_its_flags_and_its_own_workdir(tmp_path):
+  runs = plan.plan_sweep(["lr=0.1,0.03", "seed_offset=0:2"], str(tmp_path), ["--epochs=1"])
+  assert [r.name for r in runs] == ["r000_lr-0.1_seed_offset-0", "r001_lr-0.1_seed_offset-1",
+                                    "r002_lr-0.03_seed_offset-0", "r003_lr-0.03_seed_offset-1"]
+  assert runs[2].args == ("--lr=0.03", "--seed_offset=0", f"--workdir={tmp_path}/{runs[2].name}",
+                          "--epochs=1")
+  assert len({r.workdir for r in runs}) == 4
+  with pytest.raises(ValueError, match="workdir"):
+    plan.plan_sweep(["lr=1"], str(tmp_path), ["--workdir=x"])
+  plan.write_manifest(str(tmp_path), "experiments.train", runs, "python3")
+  assert plan.read_manifest(str(tmp_path)) == ("experiments.train", "python3", runs)
+
+
+def test_array_spec_compresses_ranges():
+  assert slurm.array_spec([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
+  assert slurm.array_spec([3], max_concurrent=2) == "3%2"
+  with pytest.raises(ValueError):
+    slurm.array_spec([])
+
+
+def test_sbatch_script_is_a_job_array_with_preemption_and_requeue(tmp_path):
+  runs = plan.plan_sweep(["lr=0.1,0.03"], str(tmp_path))
+  opts = slurm.SlurmOptions(processes=2, time="01:00:00", partition="gpu", gpus_per_task=1)
+  text = slurm.sbatch_script(runs, "experiments.train", "/venv/bin/python", str(tmp_path), opts, "/repo")
+  for line in [f"#SBATCH --output={tmp_path}/logs/%A_%a.out", "#SBATCH --ntasks=2",
+               "#SBATCH --signal=B:USR1@90", "#SBATCH --requeue", "#SBATCH --open-mode=append",
+               "#SBATCH --time=01:00:00", "#SBATCH --partition=gpu", "#SBATCH --gpus-per-task=1",
+               'srun --kill-on-bad-exit=1 "$@" &', 'scontrol requeue "$SLURM_JOB_ID"', "cd /repo"]:
+    assert line in text, line
+  assert f"1) workdir={runs[1].workdir}; set -- {runs[1].shell('/venv/bin/python', 'experiments.train')} ;;" in text
+  one = slurm.sbatch_script(runs, "m", "python", str(tmp_path), slurm.SlurmOptions(), "/repo")
+  assert "srun" not in one and "#SBATCH --ntasks=1" in one
+  if shutil.which("bash"):
+    path = slurm.write_script(str(tmp_path), text)
+    assert subprocess.run(["bash", "-n", path]).returncode == 0
+  assert slurm.sbatch_command("s.sbatch", [1, 3], 4) == ["sbatch", "--parsable", "--array=1,3%4", "s.sbatch"]
+
+
+def test_tpu_command_runs_the_run_on_every_worker(tmp_path):
+  run = plan.plan_sweep(["lr=0.1"], str(tmp_path))[0]
+  cmd = tpu.tpu_ssh_command(run, "experiments.train", tpu_name="v4-32", zone="us-central2-b",
+                            repo_dir="~/jaxdl", project="proj")
+  assert cmd[:8] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh", "v4-32", "--zone=us-central2-b",
+                     "--project=proj"]
+  assert cmd[8] == "--worker=all"
+  assert cmd[9] == f"--command=cd '~/jaxdl' && python3 -m experiments.train --lr=0.1 --workdir={run.workdir}"
+  with pytest.raises(ValueError, match="tpu_name"):
+    tpu.tpu_ssh_command(run, "m", tpu_name="", zone="z", repo_dir="r")
+
+
+FAKE_EXPERIMENT = """#!/bin/bash
+# A stand-in interpreter: `fake -m module --lr=X --workdir=W`: lr 0 fails, lr 9 diverges.
+for a in "$@"; do case $a in --lr=*) lr=${a#--lr=};; --workdir=*) w=${a#--workdir=};; esac; done
+[[ $lr == 0 ]] && { echo "boom" >&2; exit 1; }
+mkdir -p "$w"
+echo "{\\"optim\\": {\\"lr\\": $lr}, \\"seeds\\": [0, 1]}" > "$w/config.json"
+if [[ $lr == 9 ]]; then
+  echo '{"status": "diverged"}' > "$w/status.json"
+  echo '{"replicas": [{"status": "diverged", "diverged_step": 3, "test_acc": "nan"},
+                      {"status": "diverged", "diverged_step": 5, "test_acc": "nan"}]}' > "$w/results.json"
+else
+  echo '{"status": "done"}' > "$w/status.json"
+  echo "{\\"replicas\\": [{\\"status\\": \\"done\\", \\"test_acc\\": 0.9, \\"train_acc\\": 0.95},
+                       {\\"status\\": \\"done\\", \\"test_acc\\": 0.8, \\"train_acc\\": 0.85}]}" > "$w/results.json"
+fi
+echo "ran lr=$lr"
+"""
+
+
+def test_local_sweep_collect_and_resubmit_only_the_unfinished(tmp_path):
+  fake = tmp_path / "fake_python"
+  fake.write_text(FAKE_EXPERIMENT)
+  fake.chmod(0o755)
+  sweep_dir = tmp_path / "sweep"
+  code = sweep.launch("experiments.anything", ["lr=0.1,0,9"], ["--epochs=1"], str(sweep_dir), "local",
+                      python=str(fake), parallel=2)
+  assert code == 1  # one run failed
+  runs = plan.read_manifest(str(sweep_dir))[2]
+  assert [plan.run_status(r.workdir) for r in runs] == ["done", "failed", "diverged"]
+  assert "boom" in (sweep_dir / "logs" / f"{runs[1].name}.log").read_text()
+
+  table = collect.collect([str(sweep_dir)], str(sweep_dir))
+  lines = table.splitlines()
+  assert lines[0].startswith("| run | optim.lr | status | replicas |")
+  assert "| 0.1 | done | 2 |" in lines[2] and "85.00 ± 7.07" in lines[2]
+  assert "FAILED (exit 1)" in lines[3]
+  assert "diverged; 2/2 diverged (step 3, 5)" in lines[4] and "| diverged |" in lines[4]
+  assert (sweep_dir / "sweep_table.csv").read_text().count("\n") == 4
+  assert (sweep_dir / "sweep.png").stat().st_size > 1000
+
+  # The failed run is fixed (the fake succeeds now), and only it runs again.
+  fake.write_text(FAKE_EXPERIMENT.replace("[[ $lr == 0 ]] &&", "[[ $lr == never ]] &&"))
+  for r in (runs[0], runs[2]):
+    (sweep_dir / "logs" / f"{r.name}.log").write_text("")
+  assert sweep.launch(None, [], [], str(sweep_dir), "local", resubmit=True) == 0
+  assert [plan.run_status(r.workdir) for r in runs] == ["done", "done", "diverged"]
+  assert [bool((sweep_dir / "logs" / f"{r.name}.log").read_text()) for r in runs] == [False, True, False]
+
+
+def test_collect_marks_a_run_that_never_finished(tmp_path):
+  (tmp_path / "a").mkdir()
+  (tmp_path / "a" / "status.json").write_text(json.dumps({"status": "running"}))
+  (tmp_path / "b").mkdir()
+  table = collect.collect([str(tmp_path / "a"), str(tmp_path / "b")], str(tmp_path / "out"))
+  assert "INCOMPLETE (running)" in table and "INCOMPLETE (missing)" in table
+
+
+def test_sweep_cli_dry_run_prints_the_sbatch_command(tmp_path, repo_root):
+  proc = subprocess.run([sys.executable, "-m", "launch.sweep", "--experiment=experiments.train",
+                         "--grid", "lr=0.1,0.03", "--grid", "seed_offset=0:2", "--backend=slurm",
+                         f"--sweep_dir={tmp_path}", "--processes=2", "--dry_run", "--", "--epochs=1"],
+                        cwd=repo_root, capture_output=True, text=True, timeout=60)
+  assert proc.returncode == 0, proc.stderr
+  assert f"sbatch --parsable --array=0-3 {tmp_path}/sweep.sbatch" in proc.stdout
+  assert "--epochs=1" in (tmp_path / "sweep.sbatch").read_text()
+  bad = subprocess.run([sys.executable, "-m", "launch.sweep", "--grid", "lr=1", f"--sweep_dir={tmp_path}/x"],
+                       cwd=repo_root, capture_output=True, text=True, timeout=60)
+  assert bad.returncode == 2 and "--experiment is required" in bad.stderr

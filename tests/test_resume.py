@@ -1,0 +1,84 @@
+"""A killed run resumes to the same bits; SIGTERM checkpoints and exits cleanly."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import orbax.checkpoint as ocp
+import pytest
+
+from conftest import assert_trees_equal, run_module, start_module
+
+# Long enough (in steps) to be killed in the middle, small enough to be quick.
+ARGS = ["--dataset=synthetic", "--data_arg=n_train=640", "--data_arg=n_test=64",
+        "--data_arg=shape=(8,8,1)", "--model=mlp", "--model_arg=widths=(32,)",
+        "--model_arg=dropout_rate=0.2", "--augment_noise=0.05", "--optimizer=adam", "--lr=0.003",
+        "--batch_size=16", "--epochs=12", "--seeds=2", "--checkpoint_every_steps=7"]
+
+
+def final_state(workdir: str):
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  last = max(int(d) for d in os.listdir(ckpt_dir) if d.isdigit())
+  return ocp.StandardCheckpointer().restore(os.path.join(ckpt_dir, str(last), "state"))
+
+
+def metrics_without_time(workdir: str):
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [{k: v for k, v in json.loads(line).items() if k != "epoch_seconds"} for line in f]
+
+
+def wait_for_checkpoint(workdir: str, proc, timeout: float = 240) -> None:
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    if os.path.isdir(ckpt_dir) and any(d.isdigit() for d in os.listdir(ckpt_dir)):
+      return
+    assert proc.poll() is None, f"the run ended before its first checkpoint:\n{proc.stdout.read()}"
+    time.sleep(0.05)
+  raise AssertionError("no checkpoint appeared")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("uninterrupted"))
+  run_module("experiments.train", *ARGS, f"--workdir={workdir}", check=True)
+  return workdir
+
+
+def test_sigkill_then_rerun_equals_uninterrupted(uninterrupted, tmp_path):
+  workdir = str(tmp_path / "killed")
+  proc = start_module("experiments.train", *ARGS, f"--workdir={workdir}")
+  wait_for_checkpoint(workdir, proc)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  with open(os.path.join(workdir, "status.json")) as f:
+    assert json.load(f)["status"] == "running"  # it really died mid-run
+  out = run_module("experiments.train", *ARGS, f"--workdir={workdir}", check=True).stdout
+  assert "resumed from step" in out
+  assert_trees_equal(final_state(workdir), final_state(uninterrupted))
+  assert metrics_without_time(workdir) == metrics_without_time(uninterrupted)
+
+
+def test_sigterm_saves_and_exits_cleanly_then_resumes(uninterrupted, tmp_path):
+  workdir = str(tmp_path / "preempted")
+  proc = start_module("experiments.train", *ARGS, f"--workdir={workdir}")
+  wait_for_checkpoint(workdir, proc)
+  proc.send_signal(signal.SIGTERM)
+  out, _ = proc.communicate(timeout=120)
+  assert proc.returncode == 0, out
+  assert "preempted at step" in out and "Traceback" not in out
+  with open(os.path.join(workdir, "status.json")) as f:
+    assert json.load(f)["status"] == "incomplete"
+  stopped_at = int(out.split("preempted at step ")[1].split(":")[0])
+  assert str(stopped_at) in os.listdir(os.path.join(workdir, "checkpoints"))
+  run_module("experiments.train", *ARGS, f"--workdir={workdir}", check=True)
+  assert_trees_equal(final_state(workdir), final_state(uninterrupted))
+
+
+def test_a_finished_run_is_not_retrained(uninterrupted):
+  before = metrics_without_time(uninterrupted)
+  out = run_module("experiments.train", *ARGS, f"--workdir={uninterrupted}", check=True).stdout
+  assert "epoch 1/" not in out
+  assert metrics_without_time(uninterrupted) == before

@@ -1,0 +1,133 @@
+"""A real one-node SLURM cluster on localhost: a sweep as a job array, a 2-task data-parallel
+run over srun, collection, and preemption (signal -> checkpoint -> requeue -> resume).
+
+Uses the cluster named by $SLURM_CONF when one answers (e.g. started by .ci/run with
+.ci/slurm_setup.sh); otherwise starts one with .ci/slurm_setup.sh (installs slurm-wlm and
+munge with apt-get if missing; needs root) and stops its daemons at the end. Skipped, with
+the reason, where this machine cannot.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from launch import collect, plan
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETUP = os.path.join(REPO, ".ci", "slurm_setup.sh")
+# 768 examples / batch 32 = 24 steps per epoch, 4 epochs, a checkpoint per epoch: a few
+# seconds of training after compilation, long enough to be interrupted after epoch 1.
+RUN_ARGS = ["--dataset=synthetic", "--data_arg=n_train=768", "--data_arg=n_test=64",
+            "--data_arg=shape=(6,6,1)", "--model_arg=widths=(16,)", "--batch_size=32", "--epochs=4",
+            "--seeds=1"]
+
+
+def _answers(env: dict[str, str]) -> bool:
+  try:
+    return subprocess.run(["sinfo", "-h"], env=env, capture_output=True, timeout=10).returncode == 0
+  except (FileNotFoundError, subprocess.TimeoutExpired):
+    return False
+
+
+@pytest.fixture(scope="module")
+def slurm_env():
+  env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
+  if env.get("SLURM_CONF") and _answers(env):
+    yield env
+    return
+  if os.geteuid() != 0:
+    pytest.skip("no SLURM cluster ($SLURM_CONF) and not root: cannot install/start slurm-wlm and munge")
+  # Not under pytest's tmp (mode 700): munged runs as the munge user and must reach its socket.
+  state = f"/tmp/jaxdl-slurm-test-{os.getpid()}"
+  proc = subprocess.run([SETUP, "start", state], capture_output=True, text=True, timeout=600)
+  if proc.returncode == 3:
+    pytest.skip(proc.stderr.strip())
+  assert proc.returncode == 0, proc.stderr
+  env["SLURM_CONF"] = os.path.join(state, "slurm.conf")
+  try:
+    yield env
+  finally:
+    subprocess.run([SETUP, "stop", state], timeout=60)
+    shutil.rmtree(state, ignore_errors=True)
+
+
+def _sweep(env, sweep_dir, *args) -> str:
+  proc = subprocess.run([sys.executable, "-m", "launch.sweep", "--experiment=experiments.train",
+                         "--backend=slurm", f"--sweep_dir={sweep_dir}", *args, "--", *RUN_ARGS],
+                        cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+  assert proc.returncode == 0, proc.stdout + proc.stderr
+  return re.search(r"submitted job array (\d+)", proc.stdout).group(1)
+
+
+def _wait_for(predicate, timeout: float, what: str, logs: list[str]) -> None:
+  deadline = time.time() + timeout
+  while not predicate():
+    if time.time() > deadline:
+      raise AssertionError(f"timed out waiting for {what}; logs:\n" + "\n".join(
+          f"== {p}\n{open(p).read()}" for p in logs if os.path.exists(p)))
+    time.sleep(0.3)
+
+
+def _log(sweep_dir, job: str, task: int) -> str:
+  return os.path.join(sweep_dir, "logs", f"{job}_{task}.out")
+
+
+def _read(path: str) -> str:
+  return open(path).read() if os.path.exists(path) else ""
+
+
+def _results(run_dir: str) -> list[dict]:
+  with open(os.path.join(run_dir, "results.json")) as f:
+    return json.load(f)["replicas"]
+
+
+def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path):
+  env = slurm_env
+  array_dir, dp_dir = tmp_path / "array", tmp_path / "dp"
+  # Tasks 0 and 1 are the same run (0 is preempted, 1 is not); task 2 diverges.
+  array_job = _sweep(env, array_dir, "--grid", "lr=0.1,0.1,1000")
+  dp_job = _sweep(env, dp_dir, "--processes=2")
+  logs = [_log(array_dir, array_job, i) for i in range(3)] + [_log(dp_dir, dp_job, 0)]
+
+  # Preempt task 0 once it has trained an epoch: SLURM signals its batch shell.
+  _wait_for(lambda: "epoch 1/4" in _read(logs[0]), 240, "task 0's first epoch", logs)
+  subprocess.run(["scancel", "--signal=USR1", "--batch", f"{array_job}_0"], env=env, check=True)
+  _wait_for(lambda: "requeued job" in _read(logs[0]), 120, "the requeue", logs)
+  # A requeued job waits (BeginTime) before it may start again; let it start now.
+  job_id = re.search(r"requeued job (\d+)", _read(logs[0])).group(1)
+  subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env, check=True)
+
+  runs = plan.read_manifest(str(array_dir))[2] + plan.read_manifest(str(dp_dir))[2]
+  queued = lambda: subprocess.run(["squeue", "-h", "-j", f"{array_job},{dp_job}"], env=env,  # noqa: E731
+                                  capture_output=True, text=True).stdout.strip()
+  _wait_for(lambda: not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs),
+            240, "all runs to finish", logs)
+
+  preempted = _read(logs[0])
+  assert "preempted at step" in preempted and re.search(r"resumed from step \d+", preempted), preempted
+  assert "restart 1" in preempted
+  # Resumed equals uninterrupted: the same numbers, bit for bit (CPU, same program).
+  strip = lambda rows: [{k: v for k, v in r.items()} for r in rows]  # noqa: E731
+  assert strip(_results(runs[0].workdir)) == strip(_results(runs[1].workdir))
+  assert plan.run_status(runs[2].workdir) == "diverged"
+
+  # One data-parallel run over 2 SLURM tasks: jax.distributed from SLURM's environment.
+  dp_log = _read(logs[3])
+  assert "process 0/2" in dp_log and "process 1/2" in dp_log and "data 2 (mesh axes)" in dp_log
+  dp, single = _results(runs[3].workdir)[0], _results(runs[1].workdir)[0]
+  for metric in ("train_acc", "test_acc"):
+    assert dp[metric] == pytest.approx(single[metric], abs=1e-6)
+  assert dp["train_loss"] == pytest.approx(single["train_loss"], rel=1e-4)
+
+  table = collect.collect([str(array_dir), str(dp_dir)], str(tmp_path))
+  rows = table.splitlines()[2:]
+  assert len(rows) == 4
+  assert "| done |" in rows[0] and "| done |" in rows[1] and "| done |" in rows[3]
+  assert "diverged; 1/1 diverged" in rows[2]
