@@ -130,7 +130,8 @@ def train_cell(label: str, cfg: TrainConfig, data: Dataset, probe: tuple[np.ndar
       first.update(model=program.model(one(hparams)), variables=program.variables(one(state)))
     return log(state, program, hparams)
 
-  echo(f"[{label}] {cfg.model_options}")
+  opts = cfg.model_options
+  echo(f"[{label}] {len(opts['widths'])} x {opts['widths'][0]} {opts['activation']}, {opts['kernel_init']}")
   result = train_and_evaluate(cfg, None, data=data, echo=lambda line: echo(f"  {line}"), epoch_hook=hook)
   stats_of = lambda record: {k[len("diag_"):]: np.asarray(v) for k, v in record.items()  # noqa: E731
                              if k.startswith("diag_")}
@@ -459,6 +460,12 @@ def main(argv: list[str]) -> None:
   del argv
 
   def run() -> int:
+    # The cells of one depth differ only in their initializer, so their train, eval
+    # and diagnostic programs are the same XLA program: a persistent compilation
+    # cache compiles each once (measured: 2x less CPU per cell on the 2-core CPU).
+    jax.config.update("jax_compilation_cache_dir", os.path.join(FLAGS.workdir, "xla_cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
     settings = PRESETS[FLAGS.preset]
     if FLAGS.seeds:
       settings = dataclasses.replace(settings, seeds=FLAGS.seeds)

@@ -13,9 +13,8 @@ inputs: divided by the standardization scale).
 Clipping: `bounds=(lo, hi)` clips adversarial inputs to the valid input range;
 `bounds=None` does not clip (Goodfellow et al. did not).
 
-Adversarial training needs its own objective inside the engine's train step;
-`AdversarialProgram` supplies it (see its docstring for the engine change that
-would shrink it to one method).
+Adversarial training: `AdversarialProgram` overrides the engine's
+`ReplicaProgram.objective`; `train_and_evaluate(..., program_factory=...)` runs it.
 """
 from __future__ import annotations
 
@@ -24,16 +23,11 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from jaxdl.data import Dataset
-from jaxdl.losses import get_loss, softmax_cross_entropy
-from jaxdl.optim import apply_max_norm
-from jaxdl.train.config import TrainConfig
-from jaxdl.train.runner import CompiledReplicas, choose_runner
+from jaxdl.losses import softmax_cross_entropy
 from jaxdl.train.state import TrainState
-from jaxdl.train.steps import HParams, ReplicaProgram, _all_finite, global_norm
-from jaxdl.train.trainer import replica_hparams
+from jaxdl.train.steps import HParams, ReplicaProgram
 
 LogitsFn = Callable[[jax.Array], jax.Array]
 Bounds = tuple[float, float] | None
@@ -193,95 +187,20 @@ def adversarial_objective(objective: Objective, params: Any, x: jax.Array, eps: 
 class AdversarialProgram(ReplicaProgram):
   """The engine's replica program with the adversarial-training objective.
 
-  Only `objective` differs from `ReplicaProgram`. `train_step` is the engine's
-  step with its inline loss replaced by `self.objective`: once steps.py
-  factors that loss into an overridable `ReplicaProgram.objective` (and
-  `train_and_evaluate` accepts a program class), `train_step` and
-  `train_program` here are deleted and `objective` calls `super().objective`.
+  Overrides only `ReplicaProgram.objective`; the step, replicas, runner,
+  evaluation and checkpoints are the engine's: pass
+  `functools.partial(AdversarialProgram, eps=..., alpha=...)` as
+  `train_and_evaluate(..., program_factory=...)`.
   """
   eps: float = 0.25
   alpha: float = 0.5
   random_start: bool = False
   bounds: Bounds = None
 
-  def standard_objective(self, params: Any, state: TrainState, model, x: jax.Array, y: jax.Array,
-                         key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, Any]]:
-    """The engine's loss: mean per-example loss, and (logits, new batch stats)."""
-    has_bn = bool(state.batch_stats)
-    out = model.apply({**self.variables(state), "params": params}, x, train=True,
-                      rngs={"dropout": key}, mutable=["batch_stats"] if has_bn else False)
-    logits, updates = out if has_bn else (out, {})
-    loss = jnp.mean(get_loss(self.cfg.loss)(logits, y, self.num_classes))
-    return loss, (logits, updates.get("batch_stats", {}))
-
-  def objective(self, params: Any, state: TrainState, model, x: jax.Array, y: jax.Array,
-                key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, Any]]:
-    """alpha * J(x) + (1 - alpha) * J(x_adv); same dropout mask for both passes."""
-    start_key = jax.random.fold_in(key, 1) if self.random_start else None
-    return adversarial_objective(
-        lambda p, z: self.standard_objective(p, state, model, z, y, key), params, x,
-        self.eps, self.alpha, start_key=start_key, bounds=self.bounds)
-
-  def train_step(self, state: TrainState, hp: HParams, x_all: jax.Array, y_all: jax.Array,
-                 perm: jax.Array) -> TrainState:
-    """`ReplicaProgram.train_step` with `self.objective` as its loss (augmentation not supported)."""
-    b = self.cfg.batch_size
-    i = state.step % self.steps_per_epoch
-    idx = jax.lax.dynamic_slice(perm, (i * b,), (b,))
-    x, y = x_all[idx], y_all[idx]
-    k_drop = jax.random.split(jax.random.fold_in(state.step_key, state.step), 3)[0]
-    model = self.model(hp)
-    (loss, (logits, new_stats)), grads = jax.value_and_grad(
-        lambda p: self.objective(p, state, model, x, y, k_drop), has_aux=True)(state.params)
-    updates, new_opt = self.optimizer(hp).update(grads, state.opt_state, state.params)
-    new_params = apply_max_norm(optax.apply_updates(state.params, updates), self.cfg.optim.max_norm)
-    finite = jnp.isfinite(loss) & _all_finite(new_params)
-    if self.cfg.divergence_loss:
-      finite &= loss <= self.cfg.divergence_loss
-    apply = state.active & finite
-    keep = lambda new, old: jax.tree_util.tree_map(lambda n, o: jnp.where(apply, n, o), new, old)  # noqa: E731
-    newly_diverged = state.active & ~finite
-    correct = jnp.sum(jnp.argmax(logits, -1) == y)
-    return state.replace(
-        step=state.step + 1,
-        params=keep(new_params, state.params),
-        batch_stats=keep(new_stats, state.batch_stats),
-        opt_state=keep(new_opt, state.opt_state),
-        diverged=state.diverged | newly_diverged,
-        diverged_step=jnp.where(newly_diverged, state.step, state.diverged_step),
-        epoch_loss_sum=state.epoch_loss_sum + jnp.where(apply, loss, 0.0),
-        epoch_correct=state.epoch_correct + jnp.where(apply, correct, 0).astype(jnp.float32),
-        epoch_examples=state.epoch_examples + jnp.where(apply, b, 0).astype(jnp.float32),
-        grad_norm=jnp.where(state.active, global_norm(grads), state.grad_norm),
-        update_norm=jnp.where(apply, global_norm(updates), state.update_norm),
-    )
-
-
-def train_program(program: ReplicaProgram, data: Dataset,
-                  echo: Callable[[str], None] = print) -> tuple[TrainState, HParams]:
-  """Trains `program`'s replicas on `data`'s training split for cfg.epochs.
-
-  The engine's epoch loop without its evaluation, checkpoints and run
-  directory, for a program `train_and_evaluate` cannot take yet. Same
-  replicas, init, data order and dropout keys as `train_and_evaluate`.
-  Returns the final state (leaves [K, ...]) and the replica hyper-parameters.
-  """
-  cfg: TrainConfig = program.cfg
-  if cfg.augment_shift or cfg.augment_noise:
-    raise ValueError("adversarial training here does not support augment_shift / augment_noise")
-  _, hp = replica_hparams(cfg)
-  compiled = CompiledReplicas(program, len(data.y_train))
-  state = compiled.init(hp)
-  x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
-  scan = choose_runner(cfg.epoch_runner) == "scan"
-  for epoch in range(cfg.epochs):
-    if scan:
-      state = compiled.epoch(state, hp, x, y)
-    else:
-      state = compiled.run_epoch_loop(state, hp, x, y, lambda s: False)[0]
-    s = jax.device_get(state)
-    echo(f"  epoch {epoch + 1}/{cfg.epochs}: train objective "
-         f"{(s.epoch_loss_sum / program.steps_per_epoch).round(4).tolist()}, "
-         f"diverged {int(s.diverged.sum())}/{len(s.diverged)}")
-    state = compiled.reset_epoch_sums(state)
-  return state, hp
+  def objective(self, params: Any, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array,
+                dropout_key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, Any]]:
+    """alpha * J(x) + (1 - alpha) * J(x_adv); the same dropout mask for both passes."""
+    start_key = jax.random.fold_in(dropout_key, 1) if self.random_start else None
+    clean = super().objective
+    return adversarial_objective(lambda p, z: clean(p, state, hp, z, y, dropout_key), params, x,
+                                 self.eps, self.alpha, start_key=start_key, bounds=self.bounds)

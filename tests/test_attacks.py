@@ -1,5 +1,6 @@
 """Tests of jaxdl.attacks (closed forms on linear models) and the maxout model."""
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -209,9 +210,11 @@ def test_adversarial_program_with_alpha_one_is_the_engine_step():
   cfg = TrainConfig(dataset="synthetic", model="maxout", model_options={"widths": (8,), "pieces": 2},
                     optim=OptimConfig(name="momentum", lr=0.05), batch_size=16, epochs=2, seeds=(0, 1))
   engine = train_and_evaluate(cfg, None, data=data, echo=lambda _: None)
-  program = attacks.AdversarialProgram(cfg, 10, (4, 4, 1), 4, eps=0.25, alpha=1.0)
-  state, _ = attacks.train_program(program, data, echo=lambda _: None)
-  jax.tree_util.tree_map(np.testing.assert_array_equal, state.params, engine.state.params)
-  adversarial = attacks.AdversarialProgram(cfg, 10, (4, 4, 1), 4, eps=0.25, alpha=0.5)
-  adv_state, _ = attacks.train_program(adversarial, data, echo=lambda _: None)
+
+  def adversarial(alpha):
+    factory = functools.partial(attacks.AdversarialProgram, eps=0.25, alpha=alpha)
+    return train_and_evaluate(cfg, None, data=data, echo=lambda _: None, program_factory=factory).state
+
+  jax.tree_util.tree_map(np.testing.assert_array_equal, adversarial(1.0).params, engine.state.params)
+  adv_state = adversarial(0.5)
   assert not np.allclose(adv_state.params["logits"]["kernel"], engine.state.params["logits"]["kernel"])

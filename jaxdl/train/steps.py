@@ -47,6 +47,12 @@ class ReplicaProgram:
   input_shape: tuple[int, ...]
   steps_per_epoch: int
 
+  def extra_config(self) -> dict[str, Any]:
+    """A subclass's own fields (e.g. an adversarial objective's eps), for config.json."""
+    base = {f.name for f in dataclasses.fields(ReplicaProgram)}
+    extra = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in base}
+    return {"program": {"class": type(self).__name__, **extra}} if extra or type(self) is not ReplicaProgram else {}
+
   @property
   def total_steps(self) -> int:
     return self.cfg.epochs * self.steps_per_epoch

@@ -90,13 +90,20 @@ EpochHook = Callable[[TrainState, "ReplicaProgram", dict[str, jax.Array]], dict[
 
 def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Dataset | None = None,
                        echo: Callable[[str], None] = print,
-                       epoch_hook: EpochHook | None = None, mesh: Any = "auto") -> RunResult:
+                       epoch_hook: EpochHook | None = None, mesh: Any = "auto",
+                       program_factory: Callable[..., ReplicaProgram] = ReplicaProgram) -> RunResult:
   """Trains cfg's replicas (resuming from `workdir` if it holds a checkpoint).
 
   `mesh`: a `jaxdl.train.parallel` mesh (replicas over its "replica" axis, each
   batch over "data"), None for one device, or "auto": a mesh over all devices
   when there are several. Under SLURM (several tasks), on a TPU VM, or with
   $JAX_COORDINATOR_ADDRESS set, `jax.distributed` is started first.
+
+  `program_factory(cfg, num_classes, input_shape, steps_per_epoch)` builds the
+  per-replica program: a `ReplicaProgram` subclass that overrides `objective`
+  trains on another objective (adversarial training) with everything else
+  unchanged. Its extra fields are recorded in config.json, so a run directory
+  never resumes under another objective.
 
   `epoch_hook(state, program, hparams)`, if given, runs at each epoch's end
   (and once before training, as epoch 0); the dict it returns is merged into
@@ -115,7 +122,7 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   spe = steps_per_epoch(n_train, cfg.batch_size)
   if spe < 1:
     raise ValueError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
-  program = ReplicaProgram(cfg, data.num_classes, tuple(data.input_shape), spe)
+  program = program_factory(cfg, data.num_classes, tuple(data.input_shape), spe)
   replicas, hp = replica_hparams(cfg)
   if mesh == "auto":
     mesh = parallel.auto_mesh(len(replicas), cfg.batch_size)
@@ -123,7 +130,7 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   hp = compiled.place(hp)
   state = compiled.init(hp)  # builds the model and optimizer: bad options fail here, before any write
   is_writer = jax.process_index() == 0
-  rundir = RunDir(workdir, cfg.to_json(), is_writer) if workdir else None
+  rundir = RunDir(workdir, {**cfg.to_json(), **program.extra_config()}, is_writer) if workdir else None
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints) if workdir else None
   runner = choose_runner(cfg.epoch_runner)
   echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
