@@ -3,13 +3,17 @@
   python -m experiments.dilated_convs --preset=quick
   python -m experiments.dilated_convs --preset=full --workdir=runs/dilated_convs_full
 
-Hardware: 2-core x86 CPU, no GPU, shared with other jobs (load average ~10
-while it ran, so the times are inflated). Quick preset: see README / the
-results below for the wall time and numbers; the full preset (8000 Adam steps
-per MNIST-1D cell, 5 seeds, all of Fashion-MNIST) was not run here.
+Hardware: 2-core x86 CPU, no GPU, shared with other jobs (load average 8-15
+while it ran, so times are inflated). Quick preset: 1397 s wall (8 min 20 s
+of CPU user time). The full preset (8000 Adam steps per MNIST-1D cell, 5
+seeds, all of Fashion-MNIST) was NOT run here.
 
-Result (quick preset): see /tmp/fragments/dilated_convs_README.md (merged into
-README.md): analytical and measured receptive fields agree for every stack.
+Result (quick, 2 seeds): analytical = measured receptive field for all 24
+layers of the four stacks (context module 3,5,9,17,33,65,67,67). MNIST-1D
+test acc (400 steps): logistic 31.0, MLP 59.1, CNN 86.3 (paper 32/68/94);
+shuffled: CNN 56.7 (paper 56), MLP 60.6. Dilated vs undilated (depth 4):
+95.2 vs 95.3, no gain. Fashion-MNIST subset: front end 29.5, + context module
+67.5 (identity init) / 70.5 (He init): identity init was not needed.
 
 Three parts, each a function returning its rows and claims:
 1. `receptive_field_study`: per layer, the analytical receptive field of 1-D

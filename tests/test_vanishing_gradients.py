@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from experiments import vanishing_gradients as vg
-from jaxdl.tasks.adding_problem import BASELINE_MSE, RegressionDataset, adding_dataset, adding_sequences
+from jaxdl.data import Dataset
+from jaxdl.tasks.adding_problem import BASELINE_MSE, adding_dataset, adding_sequences
 
 
 def test_adding_sequences_mark_one_value_in_each_half():
@@ -27,12 +28,13 @@ def test_baseline_mse_is_one_over_96():
   assert np.mean((y - 0.75) ** 2) == pytest.approx(1 / 96, rel=0.02)
 
 
-def test_regression_dataset_wants_float_targets():
+def test_adding_dataset_has_float_targets_and_a_dataset_checks_them():
   data = adding_dataset(6, 8, 4)
   assert data.num_classes == 1 and data.input_shape == (6, 2)
-  with pytest.raises(ValueError, match="float32 y"):
-    RegressionDataset(name="bad", x_train=data.x_train, y_train=np.zeros(8, np.int32), x_val=data.x_val,
-                      y_val=data.y_val, x_test=data.x_test, y_test=data.y_test, num_classes=1, pixel_range=None)
+  assert data.y_train.dtype == np.float32 and data.y_train.shape == (8, 1)
+  with pytest.raises(ValueError, match="float32 targets"):
+    Dataset(name="bad", x_train=data.x_train, y_train=np.zeros(8, np.float64), x_val=data.x_val,
+            y_val=data.y_val, x_test=data.x_test, y_test=data.y_test, num_classes=1, pixel_range=None)
 
 
 def _degradation_row(net, depth, plain, train_curve, test_err, spread):

@@ -32,9 +32,12 @@ class Dataset:
   def __post_init__(self):
     for split in ("train", "val", "test"):
       x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
-      if x.dtype != np.float32 or y.dtype != np.int32 or len(x) != len(y):
-        raise ValueError(f"{self.name} {split}: want float32 x and int32 y of one length, got "
-                         f"x {x.dtype}{x.shape}, y {y.dtype}{y.shape}")
+      # int32 class labels [N], or float32 regression targets [N, K] (e.g. the adding problem).
+      labels = y.dtype == np.int32 and y.ndim == 1
+      targets = y.dtype == np.float32 and y.ndim == 2
+      if x.dtype != np.float32 or not (labels or targets) or len(x) != len(y):
+        raise ValueError(f"{self.name} {split}: want float32 x and int32 labels [N] or float32 "
+                         f"targets [N, K] of one length, got x {x.dtype}{x.shape}, y {y.dtype}{y.shape}")
 
   @property
   def input_shape(self) -> tuple[int, ...]:

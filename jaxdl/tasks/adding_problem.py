@@ -10,8 +10,6 @@ has expected squared error Var(target) = 2 Var(U[0,1]) / 16 = 1/96.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from jaxdl.data import Dataset
@@ -36,27 +34,11 @@ def adding_sequences(rng: np.random.Generator, n: int, length: int) -> tuple[np.
   return np.stack([values, markers], axis=-1), target[:, None].astype(np.float32)
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class RegressionDataset(Dataset):
-  """A `Dataset` whose targets are float32 [N, K] instead of int32 labels.
-
-  `Dataset` itself insists on int32 labels; the engine's train/eval steps take
-  real targets (loss="mse", accuracy skipped for y of rank > 1).
-  """
-
-  def __post_init__(self):
-    for split in ("train", "val", "test"):
-      x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
-      if x.dtype != np.float32 or y.dtype != np.float32 or y.ndim != 2 or len(x) != len(y):
-        raise ValueError(f"{self.name} {split}: want float32 x and float32 y [N, K] of one length, "
-                         f"got x {x.dtype}{x.shape}, y {y.dtype}{y.shape}")
-
-
-def adding_dataset(length: int, n_train: int, n_test: int, seed: int = 0) -> RegressionDataset:
+def adding_dataset(length: int, n_train: int, n_test: int, seed: int = 0) -> Dataset:
   """Train and test sets of the adding problem at sequence length T (no validation split)."""
   rng = np.random.default_rng(seed)
   x_train, y_train = adding_sequences(rng, n_train, length)
   x_test, y_test = adding_sequences(rng, n_test, length)
   empty_x, empty_y = np.zeros((0, length, 2), np.float32), np.zeros((0, 1), np.float32)
-  return RegressionDataset(name=f"adding_T{length}", x_train=x_train, y_train=y_train, x_val=empty_x,
+  return Dataset(name=f"adding_T{length}", x_train=x_train, y_train=y_train, x_val=empty_x,
                            y_val=empty_y, x_test=x_test, y_test=y_test, num_classes=1, pixel_range=None)
