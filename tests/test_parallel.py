@@ -139,7 +139,9 @@ def test_two_processes_train_one_data_parallel_run_like_one_process(tmp_path):
   results = [last_json_line(o) for o in outs]
   assert sorted(r["process"] for r in results) == [0, 1] and all(r["count"] == 2 for r in results)
   assert results[0]["mesh"] == {"replica": 1, "data": 2}
+  # Each process logs its index at startup; the progress log comes from process 0 alone.
   assert "process 0/2" in outs[0] and "process 1/2" in outs[1]
+  assert "epoch 1/" in outs[0] and "epoch 1/" not in outs[1]
 
   from jaxdl.train import train_and_evaluate
   ns: dict = {}

@@ -15,7 +15,7 @@ from conftest import assert_trees_equal, run_module, start_module
 ARGS = ["--dataset=synthetic", "--data_arg=n_train=640", "--data_arg=n_test=64",
         "--data_arg=shape=(8,8,1)", "--model=mlp", "--model_arg=widths=(32,)",
         "--model_arg=dropout_rate=0.2", "--augment_noise=0.05", "--optimizer=adam", "--lr=0.003",
-        "--batch_size=16", "--epochs=12", "--seeds=2", "--checkpoint_every_steps=7"]
+        "--batch_size=16", "--epochs=6", "--seeds=2", "--checkpoint_every_steps=20"]
 
 
 def final_state(workdir: str):

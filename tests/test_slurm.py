@@ -108,7 +108,7 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
   queued = lambda: subprocess.run(["squeue", "-h", "-j", f"{array_job},{dp_job}"], env=env,  # noqa: E731
                                   capture_output=True, text=True).stdout.strip()
   _wait_for(lambda: not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs),
-            240, "all runs to finish", logs)
+            420, "all runs to finish", logs)
 
   preempted = _read(logs[0])
   assert "preempted at step" in preempted and re.search(r"resumed from step \d+", preempted), preempted

@@ -112,8 +112,6 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   """
   start = time.time()
   parallel.initialize_distributed()
-  if jax.process_index() != 0:
-    echo = lambda line: None  # noqa: E731  (one progress log per job, from process 0)
   if data is None:
     data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, val_size=cfg.val_size,
                         download=cfg.download, **cfg.data_options)
@@ -133,9 +131,12 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   rundir = RunDir(workdir, {**cfg.to_json(), **program.extra_config()}, is_writer) if workdir else None
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints) if workdir else None
   runner = choose_runner(cfg.epoch_runner)
+  # Every process logs who it is; the rest of the progress log comes from process 0 only.
   echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
        f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s), "
        f"{data.describe()}")
+  if not is_writer:
+    echo = lambda line: None  # noqa: E731
 
   if ckpt and (restored := ckpt.restore(state)) is not None:
     state = restored[0]
