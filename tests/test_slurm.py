@@ -23,7 +23,7 @@ from launch import collect, plan
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETUP = os.path.join(REPO, ".ci", "slurm_setup.sh")
 # 768 examples / batch 32 = 24 steps per epoch, 4 epochs, a checkpoint per epoch: a few
-# seconds of training after compilation, long enough to be interrupted after epoch 1.
+# seconds, most of them compiling.
 RUN_ARGS = ["--dataset=synthetic", "--data_arg=n_train=768", "--data_arg=n_test=64",
             "--data_arg=shape=(6,6,1)", "--model_arg=widths=(16,)", "--batch_size=32", "--epochs=4",
             "--seeds=1"]
@@ -72,7 +72,19 @@ def _wait_for(predicate, timeout: float, what: str, logs: list[str]) -> None:
     if time.time() > deadline:
       raise AssertionError(f"timed out waiting for {what}; logs:\n" + "\n".join(
           f"== {p}\n{open(p).read()}" for p in logs if os.path.exists(p)))
-    time.sleep(0.3)
+    time.sleep(1.0)
+
+
+def _start_if_held_by_begin_time(env, job_id: str) -> None:
+  """A requeued job waits (reason BeginTime) before it may start again; let it start now.
+
+  Checked on every poll, not once: an update made while the requeue is still completing
+  is overwritten when it completes (seen under load)."""
+  state = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T %r"], env=env,
+                         capture_output=True, text=True).stdout
+  if "PENDING" in state and "BeginTime" in state:
+    subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env,
+                   capture_output=True)
 
 
 def _log(sweep_dir, job: str, task: int) -> str:
@@ -96,19 +108,23 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
   dp_job = _sweep(env, dp_dir, "--processes=2")
   logs = [_log(array_dir, array_job, i) for i in range(3)] + [_log(dp_dir, dp_job, 0)]
 
-  # Preempt task 0 once it has trained an epoch: SLURM signals its batch shell.
-  _wait_for(lambda: "epoch 1/4" in _read(logs[0]), 240, "task 0's first epoch", logs)
+  # Preempt task 0 as soon as it has started (its handler is in place from the startup line
+  # on): SLURM signals its batch shell while the first step compiles. Waiting for an epoch
+  # instead races with the run, whose later epochs take milliseconds.
+  _wait_for(lambda: "jaxdl: process 0/1" in _read(logs[0]), 240, "task 0's startup line", logs)
   subprocess.run(["scancel", "--signal=USR1", "--batch", f"{array_job}_0"], env=env, check=True)
   _wait_for(lambda: "requeued job" in _read(logs[0]), 120, "the requeue", logs)
-  # A requeued job waits (BeginTime) before it may start again; let it start now.
   job_id = re.search(r"requeued job (\d+)", _read(logs[0])).group(1)
-  subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env, check=True)
 
   runs = plan.read_manifest(str(array_dir))[2] + plan.read_manifest(str(dp_dir))[2]
   queued = lambda: subprocess.run(["squeue", "-h", "-j", f"{array_job},{dp_job}"], env=env,  # noqa: E731
                                   capture_output=True, text=True).stdout.strip()
-  _wait_for(lambda: not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs),
-            420, "all runs to finish", logs)
+
+  def finished() -> bool:
+    _start_if_held_by_begin_time(env, job_id)
+    return not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs)
+
+  _wait_for(finished, 420, "all runs to finish", logs)
 
   preempted = _read(logs[0])
   assert "preempted at step" in preempted and re.search(r"resumed from step \d+", preempted), preempted

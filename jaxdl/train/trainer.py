@@ -131,33 +131,36 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   rundir = RunDir(workdir, {**cfg.to_json(), **program.extra_config()}, is_writer) if workdir else None
   ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints) if workdir else None
   runner = choose_runner(cfg.epoch_runner)
-  # Every process logs who it is; the rest of the progress log comes from process 0 only.
-  echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
-       f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s), "
-       f"{data.describe()}")
-  if not is_writer:
-    echo = lambda line: None  # noqa: E731
-
-  if ckpt and (restored := ckpt.restore(state)) is not None:
+  restored = ckpt.restore(state) if ckpt else None
+  if restored is not None:
     state = restored[0]
     rundir.truncate_metrics(int(state.step[0]))
-    echo(f"resumed from step {int(state.step[0])} ({workdir})")
   history = rundir.metrics() if rundir else []
   on_device = lambda x, y: compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)  # noqa: E731
   x_train, y_train = on_device(data.x_train, data.y_train)
   splits = {name: on_device(x, y) for name, x, y in
             [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
   events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=len(history)) if workdir else None
+  # Before the startup line: from the moment a launcher can see the run started, a
+  # preemption signal means "checkpoint at the next step", never a kill.
   preempt = PreemptionFlag()
   status = "incomplete"
-  if epoch_hook and not history:
-    record0 = {"epoch": 0, "step": 0, **epoch_hook(state, program, hp)}
-    history.append(record0)
-    if rundir:
-      rundir.log_metrics(record0)
-  if rundir:
-    rundir.set_status("running")
   try:
+    # Every process logs who it is; the rest of the progress log comes from process 0 only.
+    echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
+         f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s), "
+         f"{data.describe()}")
+    if not is_writer:
+      echo = lambda line: None  # noqa: E731
+    if restored is not None:
+      echo(f"resumed from step {int(state.step[0])} ({workdir})")
+    if epoch_hook and not history:
+      record0 = {"epoch": 0, "step": 0, **epoch_hook(state, program, hp)}
+      history.append(record0)
+      if rundir:
+        rundir.log_metrics(record0)
+    if rundir:
+      rundir.set_status("running")
     while int(state.step[0]) < cfg.epochs * spe and bool(jnp.any(state.active)):
       epoch_start = time.time()
       if runner == "scan":
