@@ -10,7 +10,8 @@ even when the absolute figures move with the machine's load.
 
 jaxdl is timed through its own epoch runners (`CompiledReplicas`), both
 `loop` (a jitted step called from Python) and `scan` (the epoch as one
-compiled program); `--seeds=K` also times K vmapped replicas. The first
+compiled program); `--seeds=K` also times K replicas in one program
+(`--batchings=vmap,unroll` compares the two ways of batching them). The first
 epoch (compilation included) is reported apart; steady-state figures are
 the median of the following epochs. PyTorch is a benchmark-only extra.
 """
@@ -36,18 +37,20 @@ flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist", "synthetic"], "
 flags.DEFINE_integer("epochs", 3, "Epochs timed per system (the first includes compilation).")
 flags.DEFINE_integer("train_size", 0, "Use the first N training images (0 = all 60000).")
 flags.DEFINE_list("runners", ["loop", "scan"], "jaxdl epoch runners to time.")
-flags.DEFINE_integer("seeds", 1, "Also time this many vmapped replicas (if > 1).")
+flags.DEFINE_integer("seeds", 1, "Also time this many replicas in one program (if > 1).")
+flags.DEFINE_list("batchings", ["auto"], "How the replicas are batched: auto, vmap, unroll (see runner.py).")
 flags.DEFINE_bool("torch", True, "Time the PyTorch reference.")
 FLAGS = flags.FLAGS
 
 BATCH, LR, MOMENTUM = 128, 0.05, 0.9
 
 
-def time_jaxdl(x: np.ndarray, y: np.ndarray, runner: str, seeds: int, epochs: int) -> list[float]:
+def time_jaxdl(x: np.ndarray, y: np.ndarray, runner: str, seeds: int, epochs: int,
+               batching: str = "auto") -> tuple[list[float], str]:
   cfg = TrainConfig(model="cnn", optim=OptimConfig(name="momentum", lr=LR, momentum=MOMENTUM),
                     batch_size=BATCH, epochs=epochs, seeds=tuple(range(seeds)), epoch_runner=runner)
   program = ReplicaProgram(cfg, 10, x.shape[1:], len(y) // BATCH)
-  compiled = CompiledReplicas(program, len(y))
+  compiled = CompiledReplicas(program, len(y), batching=batching)
   _, hp = replica_hparams(cfg)
   state = compiled.init(hp)
   xd, yd = jnp.asarray(x), jnp.asarray(y)
@@ -60,7 +63,7 @@ def time_jaxdl(x: np.ndarray, y: np.ndarray, runner: str, seeds: int, epochs: in
       state, _ = compiled.run_epoch_loop(state, hp, xd, yd, lambda s: False)
     jax.block_until_ready(state)
     times.append(time.perf_counter() - start)
-  return times
+  return times, compiled.batching
 
 
 def time_torch(x: np.ndarray, y: np.ndarray, epochs: int) -> tuple[list[float], str]:
@@ -107,14 +110,20 @@ def main(argv):
   print(f"machine: {os.cpu_count()} CPU cores, jax {jax.__version__} backend {jax.default_backend()} "
         f"{jax.devices()}; {FLAGS.dataset} {len(y)} images, batch {BATCH}")
   rows = []
+
+  def measured(name: str, times: list[float], k: int) -> None:
+    rows.append((name, times, k))  # and say so at once: a long benchmark shows its progress
+    print(f"{name}: epochs {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
+
   if FLAGS.torch:
     t, desc = time_torch(x, y, FLAGS.epochs)
-    rows.append(("PyTorch eager (" + desc + ")", t, 1))
+    measured("PyTorch eager (" + desc + ")", t, 1)
   for runner in FLAGS.runners:
-    rows.append((f"jaxdl, {runner}", time_jaxdl(x, y, runner, 1, FLAGS.epochs), 1))
+    measured(f"jaxdl, {runner}", time_jaxdl(x, y, runner, 1, FLAGS.epochs)[0], 1)
     if FLAGS.seeds > 1:
-      rows.append((f"jaxdl, {runner}, {FLAGS.seeds} vmapped seeds",
-                   time_jaxdl(x, y, runner, FLAGS.seeds, FLAGS.epochs), FLAGS.seeds))
+      for batching in FLAGS.batchings:
+        times, used = time_jaxdl(x, y, runner, FLAGS.seeds, FLAGS.epochs, batching)
+        measured(f"jaxdl, {runner}, {FLAGS.seeds} replicas ({used})", times, FLAGS.seeds)
   reference = steady(rows[0][1]) if FLAGS.torch else None
   print(f"\n| system | first epoch (s, with compile) | s/epoch | s/epoch per seed | images/s | "
         f"vs PyTorch (time ratio) |\n|---|---|---|---|---|---|")

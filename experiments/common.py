@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import traceback
 from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags, logging
@@ -39,7 +40,8 @@ def define_train_flags() -> None:
   flags.DEFINE_enum("loss", "softmax_cross_entropy", LOSSES.names(), "Loss.")
   flags.DEFINE_enum("optimizer", "momentum", OPTIMIZERS.names(), "Optimizer.")
   flags.DEFINE_float("lr", 0.1, "Learning rate (peak of the schedule).")
-  flags.DEFINE_float("momentum", 0.9, "Momentum (momentum, nesterov, rmsprop).")
+  flags.DEFINE_float("momentum", 0.9, "Momentum (momentum, nesterov).")
+  flags.DEFINE_float("rmsprop_momentum", 0.0, "RMSprop's momentum (0: Tieleman & Hinton's RMSprop).")
   flags.DEFINE_enum("schedule", "constant", SCHEDULES.names(), "Learning-rate schedule.")
   flags.DEFINE_list("decay_epochs", [], "Step schedule: epochs at which lr *= decay_factor.")
   flags.DEFINE_float("decay_factor", 0.1, "Step schedule factor.")
@@ -58,7 +60,8 @@ def define_train_flags() -> None:
   flags.DEFINE_float("augment_noise", 0.0, "Gaussian input-noise std.")
   flags.DEFINE_integer("early_stopping_patience", 0, "Epochs without a better val accuracy (0 = off).")
   flags.DEFINE_float("divergence_loss", 1e4, "A loss above this (or non-finite) marks a replica diverged.")
-  flags.DEFINE_integer("checkpoint_every_steps", 0, "Also checkpoint every N steps (0 = epoch ends only).")
+  flags.DEFINE_integer("checkpoint_every_steps", 0, "Also checkpoint every N steps (0 = epoch ends only). The scan "
+                       "runner steps a whole epoch at once, so it checkpoints (and honours SIGTERM) at epoch ends.")
   flags.DEFINE_enum("epoch_runner", "auto", ["auto", "loop", "scan"], "Epoch runner (auto: per backend).")
   flags.DEFINE_string("workdir", None, "Run directory: config, metrics, checkpoints (resumes from it).")
 
@@ -70,10 +73,15 @@ def parse_key_values(items: list[str], what: str) -> dict[str, Any]:
     key, eq, text = item.partition("=")
     if not eq:
       raise ValueError(f"--{what}={item!r}: expected key=value")
+    text = text.strip()
     try:
-      out[key.strip()] = ast.literal_eval(text.strip())
+      out[key.strip()] = ast.literal_eval(text)
     except (ValueError, SyntaxError):
-      out[key.strip()] = text.strip()
+      # A bare name (tanh, normal:std=0.01) is a string; a broken literal is a mistake.
+      if text[:1] in "([{" or any(c in text for c in "*+"):
+        raise ValueError(f"--{what}={item!r}: {text!r} is not a Python literal "
+                         "(write tuples out, e.g. widths=(1000,1000,1000))") from None
+      out[key.strip()] = text
   return out
 
 
@@ -100,7 +108,8 @@ def config_from_flags() -> TrainConfig:
   if FLAGS.lr_grid:
     sweep["lr"] = tuple(float(x) for x in FLAGS.lr_grid)
   optim = OptimConfig(
-      name=FLAGS.optimizer, lr=FLAGS.lr, momentum=FLAGS.momentum, schedule=FLAGS.schedule,
+      name=FLAGS.optimizer, lr=FLAGS.lr, momentum=FLAGS.momentum,
+      rmsprop_momentum=FLAGS.rmsprop_momentum, schedule=FLAGS.schedule,
       decay_epochs=tuple(int(e) for e in FLAGS.decay_epochs), decay_factor=FLAGS.decay_factor,
       warmup_epochs=FLAGS.warmup_epochs, weight_decay=FLAGS.weight_decay, l1=FLAGS.l1,
       clip_norm=FLAGS.clip_norm, max_norm=FLAGS.max_norm)
@@ -123,13 +132,16 @@ def run_cleanly(main: Callable[[], int | None]) -> int:
   """Runs `main`; a user error prints `error: ...` to stderr and returns exit code 2.
 
   Library INFO logs (Orbax logs every save in detail) are hidden unless
-  --verbosity was given; jaxdl's own progress goes to stdout.
+  --verbosity was given (which also prints the error's traceback); jaxdl's own
+  progress goes to stdout.
   """
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)
   try:
     return main() or 0
   except USER_ERRORS as e:
+    if FLAGS["verbosity"].present:  # ValueError may be a bug, not a flag: show where from
+      traceback.print_exc()
     print(f"error: {e}", file=sys.stderr)
     return 2
 

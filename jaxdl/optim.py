@@ -28,12 +28,13 @@ SCHEDULES: Registry[Callable[..., optax.Schedule]] = Registry("schedule")
 class OptimConfig:
   name: str = "sgd"
   lr: float = 0.1
-  momentum: float = 0.9           # momentum, nesterov; rmsprop's momentum if > 0 there
+  momentum: float = 0.9           # momentum, nesterov
   b1: float = 0.9                 # adam(w)
   b2: float = 0.999
   eps: float = 1e-8
   rho: float = 0.95               # adadelta's decay (Zeiler 2012)
   decay: float = 0.9              # rmsprop's decay
+  rmsprop_momentum: float = 0.0   # Tieleman & Hinton's RMSprop has none; not `momentum`'s 0.9
   schedule: str = "constant"
   decay_epochs: Sequence[int] = ()  # step schedule: lr *= decay_factor at each
   decay_factor: float = 0.1
@@ -57,7 +58,7 @@ _register("adagrad", "Adagrad (Duchi et al. 2011)", lambda lr, c: optax.adagrad(
 _register("adadelta", "Adadelta (Zeiler 2012); lr 1.0 is the paper's",
           lambda lr, c: optax.adadelta(lr, rho=c.rho, eps=1e-6))
 _register("rmsprop", "RMSprop (Tieleman & Hinton 2012)",
-          lambda lr, c: optax.rmsprop(lr, decay=c.decay, eps=c.eps, momentum=c.momentum or None))
+          lambda lr, c: optax.rmsprop(lr, decay=c.decay, eps=c.eps, momentum=c.rmsprop_momentum or None))
 _register("adam", "Adam (Kingma & Ba 2015)", lambda lr, c: optax.adam(lr, b1=c.b1, b2=c.b2, eps=c.eps))
 _register("adamw", "Adam with decoupled weight decay (Loshchilov & Hutter 2019)",
           lambda lr, c: optax.adamw(lr, b1=c.b1, b2=c.b2, eps=c.eps, weight_decay=c.weight_decay,
@@ -132,9 +133,10 @@ def build_optimizer(cfg: OptimConfig, steps_per_epoch: int, total_steps: int,
   schedule = lambda count: lr * shape(count)  # noqa: E731
   rule = OPTIMIZERS.build(cfg.name)
   parts = []
-  if cfg.l1 or not isinstance(l1, (int, float)):
+  # A traced value may be nonzero in some replica: only a Python zero leaves a penalty out.
+  if not isinstance(l1, (int, float)) or l1:
     parts.append(add_l1(l1))
-  if cfg.name != "adamw" and (cfg.weight_decay or not isinstance(weight_decay, (int, float))):
+  if cfg.name != "adamw" and (not isinstance(weight_decay, (int, float)) or weight_decay):
     parts.append(optax.add_decayed_weights(weight_decay, mask=kernel_mask))
   if cfg.clip_norm:
     parts.append(optax.clip_by_global_norm(cfg.clip_norm))

@@ -139,6 +139,14 @@ def exit_code(run_dir: str) -> int | None:
     return None
 
 
+def clear_exit_code(run_dir: str) -> None:
+  """At a launch: an earlier attempt's code must not label the run while it runs again."""
+  try:
+    os.remove(os.path.join(run_dir, EXIT_CODE_FILE))
+  except FileNotFoundError:
+    pass
+
+
 def record_exit_code(run_dir: str, code: int) -> None:
   os.makedirs(run_dir, exist_ok=True)
   with open(os.path.join(run_dir, EXIT_CODE_FILE), "w") as f:

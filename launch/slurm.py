@@ -89,6 +89,7 @@ on_preemption() {{
   kill -TERM "$child" 2>/dev/null
 }}
 trap on_preemption USR1 TERM
+rm -f "$workdir/{EXIT_CODE_FILE}"  # an earlier attempt's code must not label this one
 {launcher}"$@" &
 child=$!
 wait "$child"; rc=$?

@@ -65,6 +65,7 @@ def run_local(runs: Sequence[plan.Run], experiment: str, python: str, sweep_dir:
   os.makedirs(os.path.join(sweep_dir, "logs"), exist_ok=True)
 
   def one(run: plan.Run) -> int:
+    plan.clear_exit_code(run.workdir)
     with open(os.path.join(sweep_dir, "logs", f"{run.name}.log"), "a") as log:
       code = subprocess.run(run.argv(python, experiment), cwd=REPO, stdout=log,
                             stderr=subprocess.STDOUT).returncode

@@ -5,6 +5,8 @@ import gzip
 import os
 import shutil
 
+import pytest
+
 from conftest import run_module
 
 TINY = ["--dataset=synthetic", "--data_arg=n_train=128", "--data_arg=n_test=32",
@@ -65,3 +67,12 @@ def test_helpfull_documents_every_training_flag():
   for flag in ("--dataset", "--model", "--optimizer", "--lr", "--batch_size", "--epochs", "--seeds",
                "--workdir", "--preset", "--init", "--lr_grid", "--sweep"):
     assert flag in out
+
+
+def test_key_values_parse_literals_and_names_but_reject_broken_literals():
+  from experiments.common import parse_key_values
+  assert parse_key_values(["widths=(16, 8)", "activation=tanh", "init=normal:std=0.01", "p=0.5"],
+                          "model_arg") == {"widths": (16, 8), "activation": "tanh",
+                                           "init": "normal:std=0.01", "p": 0.5}
+  with pytest.raises(ValueError, match="not a Python literal"):
+    parse_key_values(["widths=(1000,)*5"], "model_arg")

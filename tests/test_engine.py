@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 
 import jax
 import numpy as np
@@ -10,7 +12,10 @@ import pytest
 from conftest import assert_trees_equal
 from jaxdl.data import load_dataset
 from jaxdl.optim import OptimConfig
-from jaxdl.train import TrainConfig, train_and_evaluate
+from jaxdl.train import TrainConfig, train_and_evaluate, trainer
+from jaxdl.train.runner import CompiledReplicas, choose_batching
+from jaxdl.train.steps import ReplicaProgram
+from jaxdl.train.trainer import replica_hparams
 
 DATA = load_dataset("synthetic", val_size=64, n_train=320, n_test=64, shape=(8, 8, 1))
 BASE = TrainConfig(dataset="synthetic", model="mlp", model_options={"widths": (16,), "dropout_rate": 0.1},
@@ -105,7 +110,12 @@ def test_batch_norm_cnn_trains_and_records_hook_metrics():
   spe = (320 - 64) // 32
   assert calls == [0, spe, 2 * spe]
   assert [h["hook_value"].tolist() for h in res.history] == [[0, 0], [spe, spe], [2 * spe, 2 * spe]]
-  assert res.state.batch_stats  # running statistics were kept
+  # Running statistics were kept and moved away from their initial values (mean 0, var 1).
+  stats = jax.tree_util.tree_leaves_with_path(res.state.batch_stats)
+  assert stats
+  for path, leaf in stats:
+    start = 0.0 if "mean" in jax.tree_util.keystr(path) else 1.0
+    assert np.abs(np.asarray(leaf) - start).max() > 1e-3, jax.tree_util.keystr(path)
   assert res.replicas[0]["train_acc"] > 0.3
 
 
@@ -114,3 +124,62 @@ def test_config_rejects_unknown_sweeps_and_runners():
     TrainConfig(sweep={"momentum": (0.9,)})
   with pytest.raises(ValueError, match="auto, loop, scan"):
     TrainConfig(epoch_runner="fast")
+
+
+def test_settings_that_would_silently_do_nothing_are_rejected():
+  no_val = load_dataset("synthetic", n_train=320, n_test=64, shape=(8, 8, 1))
+  with pytest.raises(ValueError, match="validation split"):
+    train_and_evaluate(dataclasses.replace(BASE, val_size=0, early_stopping_patience=2), None,
+                       data=no_val, echo=lambda s: None)
+  # resnet has no dropout: a dropout_rate sweep would train identical replicas.
+  with pytest.raises(ValueError, match="no dropout_rate option"):
+    run(dataclasses.replace(BASE, model="resnet", model_options={}, sweep={"dropout_rate": (0.0, 0.5)}))
+
+
+def test_scan_runner_resumes_a_mid_epoch_checkpoint(tmp_path, monkeypatch):
+  """A loop-runner checkpoint taken mid-epoch (CPU), resumed under scan (GPU's default):
+  the partial epoch is finished step by step, then scanned epochs go on, as uninterrupted."""
+  cfg = dataclasses.replace(BASE, seeds=(0, 1), epochs=3, checkpoint_every_steps=3,
+                            keep_checkpoints=100)
+  workdir = str(tmp_path / "run")
+  whole = train_and_evaluate(cfg, workdir, data=DATA, echo=lambda s: None)
+  spe = (320 - 64) // 32
+  ckpt_dir = os.path.join(workdir, "checkpoints")
+  mid = 9  # a checkpoint_every_steps multiple inside epoch 2 (steps 8..15)
+  assert str(mid) in os.listdir(ckpt_dir)
+  for d in os.listdir(ckpt_dir):
+    if d.isdigit() and int(d) > mid:
+      shutil.rmtree(os.path.join(ckpt_dir, d))
+  monkeypatch.setattr(trainer, "choose_runner", lambda name: "scan")
+  lines = []
+  resumed = train_and_evaluate(cfg, workdir, data=DATA, echo=lines.append)
+  assert f"resumed from step {mid} ({workdir})" in lines
+  assert [int(s) for s in np.asarray(resumed.state.step)] == [3 * spe] * 2
+  for a, b in zip(jax.tree_util.tree_leaves(whole.state.params),
+                  jax.tree_util.tree_leaves(resumed.state.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  assert [h["step"] for h in resumed.history] == [spe, 2 * spe, 3 * spe]
+
+
+def test_unrolled_replicas_equal_vmapped_ones_and_auto_unrolls_conv_nets_on_cpu():
+  cfg = dataclasses.replace(BASE, model="cnn", seeds=(0, 1), model_options={
+      "conv_features": (4,), "kernel_size": 3, "dense_widths": (8,), "dropout_rate": 0.1})
+  spe = (320 - 64) // 32
+  states = {}
+  for batching in ("vmap", "unroll"):
+    compiled = CompiledReplicas(ReplicaProgram(cfg, 10, (8, 8, 1), spe), 256, batching=batching)
+    _, hp = replica_hparams(cfg)
+    state = compiled.init(hp)
+    perms = compiled.permutations(state.data_key, 0)
+    for _ in range(3):
+      state = compiled.step(state, hp, DATA.x_train[:256], DATA.y_train[:256], perms)
+    states[batching] = state
+  for a, b in zip(jax.tree_util.tree_leaves(states["vmap"].params),
+                  jax.tree_util.tree_leaves(states["unroll"].params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  conv = ReplicaProgram(cfg, 10, (8, 8, 1), spe)
+  mlp = ReplicaProgram(BASE, 10, (8, 8, 1), spe)
+  assert choose_batching("auto", conv, None) == "unroll"  # the suite runs on CPU
+  assert choose_batching("auto", mlp, None) == "vmap"
+  with pytest.raises(ValueError, match="auto, vmap, unroll"):
+    choose_batching("pmap", mlp, None)

@@ -67,7 +67,7 @@ def max_pool(x: jax.Array, window: int) -> jax.Array:
 
   Same result as `nn.max_pool(x, (w,)*d, strides=(w,)*d)` on the cropped input,
   but its gradient is a cheap compare instead of select-and-scatter, measured
-  5x faster on XLA:CPU (DESIGN.md). x: [B, *spatial, C].
+  5x faster on XLA:CPU (../shared/DESIGN.md). x: [B, *spatial, C].
   """
   if window <= 1:
     return x

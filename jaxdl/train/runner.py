@@ -1,10 +1,11 @@
-"""Compiled epochs over K vmapped replicas: a Python loop of jitted steps, or one scan.
+"""Compiled epochs over K replicas: a Python loop of jitted steps, or one scan.
 
-Which is faster depends on the backend (DESIGN.md, measured in benchmarks/):
+Which is faster depends on the backend (../shared/DESIGN.md; measured in benchmarks/):
 on XLA:CPU a `lax.scan` over conv train steps ran 5-10x slower than the same
 step jitted and called from a Python loop, while on GPU/TPU the scanned epoch
 removes the per-step dispatch and wins. `epoch_runner="auto"` picks `loop` on
-CPU and `scan` elsewhere, and the run logs which.
+CPU and `scan` elsewhere, and the run logs which. The K replicas are one
+program either way: vmapped, or (conv nets on CPU) unrolled, see `choose_batching`.
 """
 from __future__ import annotations
 
@@ -26,23 +27,63 @@ def choose_runner(requested: str) -> str:
   return "loop" if jax.default_backend() == "cpu" else "scan"
 
 
-class CompiledReplicas:
-  """The vmapped and jitted init / step / epoch / eval functions of a program."""
+BATCHINGS = ("auto", "vmap", "unroll")
 
-  def __init__(self, program: ReplicaProgram, n_train: int, mesh: Mesh | None = None):
+
+def choose_batching(requested: str, program: ReplicaProgram, mesh: Mesh | None) -> str:
+  """How K replicas share one program: `jax.vmap`, or one copy of the step per replica.
+
+  vmap turns K replicas of a convolution into one grouped convolution, which
+  XLA:CPU runs badly: 4 replicas of the benchmark CNN took 647 ms a step vmapped
+  and 245 ms unrolled (61 ms each, a single run's cost); for MLPs vmap was as fast
+  or faster (batched matrix products). So "auto" unrolls on CPU when the model has
+  a convolution kernel and there is no mesh, and vmaps otherwise.
+  """
+  if requested not in BATCHINGS:
+    raise ValueError(f"replica batching {requested!r}; valid: {', '.join(BATCHINGS)}")
+  if requested != "auto":
+    return requested
+  if mesh is not None or jax.default_backend() != "cpu":
+    return "vmap"
+  hp = {k: jax.ShapeDtypeStruct((), jnp.int32 if k == "seed" else jnp.float32)
+        for k in program.cfg.replicas()[0]}
+  params = jax.eval_shape(program.init, hp).params  # shapes only: nothing runs
+  has_conv = any(leaf.ndim >= 3 for leaf in jax.tree_util.tree_leaves(params))  # [*k, C_in, C_out]
+  return "unroll" if has_conv else "vmap"
+
+
+def unrolled(fn: Callable, in_axes: tuple[int | None, ...]) -> Callable:
+  """`jax.vmap(fn, in_axes)` (axes 0 or None, outputs stacked on axis 0) written as one
+  call of `fn` per replica in the same compiled program: K copies, no batching rule."""
+  def per_replica(*args):
+    k = next(jax.tree_util.tree_leaves(a)[0].shape[0] for a, ax in zip(args, in_axes) if ax == 0)
+    take = lambda a, ax, i: jax.tree_util.tree_map(lambda v: v[i], a) if ax == 0 else a  # noqa: E731
+    outs = [fn(*(take(a, ax, i) for a, ax in zip(args, in_axes))) for i in range(k)]
+    return jax.tree_util.tree_map(lambda *v: jnp.stack(v), *outs)
+  return per_replica
+
+
+class CompiledReplicas:
+  """The jitted init / step / epoch / eval functions of a program over K replicas."""
+
+  def __init__(self, program: ReplicaProgram, n_train: int, mesh: Mesh | None = None,
+               batching: str = "auto"):
     """`mesh` (see `jaxdl.train.parallel`): replicas split over its "replica" axis and
-    each batch over its "data" axis; None: plain jit on the default device."""
+    each batch over its "data" axis; None: plain jit on the default device.
+    `batching`: vmap | unroll | auto, see `choose_batching`."""
     self.program = program
     self.n_train = n_train
     self.mesh = mesh
+    self.batching = choose_batching(batching, program, mesh)
     p = program
+    over_replicas = unrolled if self.batching == "unroll" else jax.vmap
     # With a mesh every output that has the leading [K] axis is split over "replica".
     out = {} if mesh is None else {"out_shardings": parallel.replica_sharding(mesh)}
     self.init = jax.jit(jax.vmap(p.init), **out)
     self.permutations = jax.jit(
         jax.vmap(lambda key, epoch: epoch_permutation(key, epoch, n_train), in_axes=(0, None)), **out)
     if mesh is None:
-      vstep = jax.vmap(p.train_step, in_axes=(0, 0, None, None, 0))
+      vstep = over_replicas(p.train_step, in_axes=(0, 0, None, None, 0))
     else:
       rows = parallel.batch_sharding(mesh)
       vstep = jax.vmap(lambda s, hp, x_all, y_all, perm: p.train_step(
@@ -56,7 +97,7 @@ class CompiledReplicas:
       return jax.lax.scan(body, state, None, length=p.steps_per_epoch)[0]
 
     self.epoch = jax.jit(epoch, donate_argnums=(0,), **out)
-    self.evaluate = jax.jit(jax.vmap(p.evaluate, in_axes=(0, 0, None, None)), **out)
+    self.evaluate = jax.jit(over_replicas(p.evaluate, in_axes=(0, 0, None, None)), **out)
 
   def place(self, tree: Any, per_replica: bool = True) -> Any:
     """`tree` as global arrays on the mesh (leading [K] axis split over "replica" if

@@ -3,8 +3,8 @@
 It trains K replicas of `cfg` (the sweep grid times the seeds) in one compiled
 program, evaluates every epoch, checkpoints, resumes from `workdir`, and
 writes the run directory (see `jaxdl.report.rundir`). A replica whose loss or
-parameters stop being finite is recorded as `diverged` at its step and frozen;
-the others go on.
+parameters stop being finite (or whose loss exceeds `divergence_loss`) is
+recorded as `diverged` at its step and frozen; the others go on.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from absl import logging
 
 from jaxdl.data import Dataset, load_dataset
 from jaxdl.data.batching import steps_per_epoch
+from jaxdl.models import MODELS
 from jaxdl.report import plots, tables
 from jaxdl.report.rundir import RunDir
 from jaxdl.report.tensorboard import EventWriter
@@ -120,6 +121,12 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   spe = steps_per_epoch(n_train, cfg.batch_size)
   if spe < 1:
     raise ValueError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
+  if cfg.early_stopping_patience and not len(data.y_val):
+    raise ValueError("early_stopping_patience needs a validation split: set val_size > 0 "
+                     "(early stopping watches the validation accuracy)")
+  if "dropout_rate" in cfg.sweep and "dropout_rate" not in MODELS.defaults(cfg.model):
+    raise ValueError(f"cannot sweep dropout_rate: model {cfg.model!r} has no dropout_rate option "
+                     "(every replica would be the same net)")
   program = program_factory(cfg, data.num_classes, tuple(data.input_shape), spe)
   replicas, hp = replica_hparams(cfg)
   if mesh == "auto":
@@ -134,13 +141,16 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   restored = ckpt.restore(state) if ckpt else None
   if restored is not None:
     state = restored[0]
+  if rundir:  # also without a checkpoint: a run killed before its first save left epoch lines
     rundir.truncate_metrics(int(state.step[0]))
   history = rundir.metrics() if rundir else []
   on_device = lambda x, y: compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)  # noqa: E731
   x_train, y_train = on_device(data.x_train, data.y_train)
   splits = {name: on_device(x, y) for name, x, y in
             [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
-  events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=len(history)) if workdir else None
+  # Events are logged per epoch: drop those a resume is about to write again.
+  next_epoch = history[-1]["epoch"] + 1 if history else None
+  events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=next_epoch) if workdir else None
   # Before the startup line: from the moment a launcher can see the run started, a
   # preemption signal means "checkpoint at the next step", never a kill.
   preempt = PreemptionFlag()
@@ -148,7 +158,8 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   try:
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
     echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
-         f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s), "
+         f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s) "
+         f"({compiled.batching}), "
          f"{data.describe()}")
     if not is_writer:
       echo = lambda line: None  # noqa: E731
@@ -163,7 +174,9 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
       rundir.set_status("running")
     while int(state.step[0]) < cfg.epochs * spe and bool(jnp.any(state.active)):
       epoch_start = time.time()
-      if runner == "scan":
+      # The scanned epoch starts at an epoch boundary; a mid-epoch checkpoint (the loop
+      # runner's, e.g. saved on CPU and resumed on GPU) is first stepped to the boundary.
+      if runner == "scan" and int(state.step[0]) % spe == 0:
         state = compiled.epoch(state, hp, x_train, y_train)
         interrupted = parallel.any_process(preempt.requested)
       else:
@@ -262,7 +275,8 @@ def _log_new_divergences(cfg, replicas, history, echo) -> None:
   before = history[-2].get("diverged", np.zeros_like(now)) if len(history) > 1 else np.zeros_like(now)
   for k in np.flatnonzero(np.asarray(now) & ~np.asarray(before)):
     echo(f"replica {k} ({replica_label(cfg, replicas[k])}) diverged at step "
-         f"{int(history[-1]['diverged_step'][k])}: a non-finite loss or parameter; frozen there")
+         f"{int(history[-1]['diverged_step'][k])}: a non-finite loss or parameter, or a loss above "
+         f"divergence_loss={cfg.divergence_loss:g}; frozen there")
 
 
 def _replica_results(cfg, compiled, state, hp, replicas, history, x_train, y_train, splits):
