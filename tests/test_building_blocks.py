@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import flax.linen as nn
 import jax
@@ -10,6 +13,7 @@ import numpy as np
 import optax
 import pytest
 
+from conftest import REPO
 from jaxdl.initializers import INITIALIZERS, get_initializer
 from jaxdl.losses import LOSSES, get_loss, multi_task_loss
 from jaxdl.models import MODELS, build_model
@@ -148,3 +152,21 @@ def test_losses_against_closed_forms():
   with pytest.raises(KeyError, match="c"):
     multi_task_loss({"a": logits}, {"a": y}, {"c": ("mse", 1.0, 3)})
   assert {"mse", "softmax_cross_entropy", "binary_cross_entropy", "multi_label"} <= set(LOSSES.names())
+
+
+def test_vmapped_orthogonal_init_of_a_deep_net_does_not_hang():
+  """XLA:CPU deadlocked on this (many QRs at once) until jaxdl.xla_cpu_flags; in a
+  subprocess, so a regression fails on the timeout instead of hanging the suite."""
+  code = ("import jax; from jaxdl.train.config import TrainConfig; "
+          "from jaxdl.train.steps import ReplicaProgram; from jaxdl.train.runner import CompiledReplicas; "
+          "from jaxdl.train.trainer import replica_hparams; "
+          "cfg = TrainConfig(model='mlp', model_options={'widths': (64,) * 22, 'kernel_init': 'orthogonal'}, "
+          "seeds=(0, 1)); p = ReplicaProgram(cfg, 10, (28, 28, 1), 10); "
+          "state = CompiledReplicas(p, 1280).init(replica_hparams(cfg)[1]); "
+          "print('ok', float(jax.numpy.abs(state.params['dense3']['kernel']).sum()))")
+  env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+  env["XLA_FLAGS"] = env.get("XLA_FLAGS", "").replace(
+      "--xla_cpu_enable_concurrency_optimized_scheduler=false", "")
+  proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                        text=True, timeout=120)
+  assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-2000:]
