@@ -44,7 +44,7 @@ from experiments.common import define_study_flags, run_cleanly
 from jaxdl.data import Dataset, expand_by_shifts, load_dataset
 from jaxdl.ensembles import replica_logits, vote_accuracy
 from jaxdl.optim import OptimConfig
-from jaxdl.report import tables
+from jaxdl.report import plots, tables
 from jaxdl.report.claims import Claim, report_claims
 from jaxdl.report.rundir import write_atomic, write_json
 from jaxdl.train import RunResult, TrainConfig, train_and_evaluate
@@ -268,9 +268,7 @@ def _plot(study: dict[str, Any], path: str) -> None:
   ax.set_ylabel("test acc at best val (%)")
   ax.set_title(study["ladder"])
   ax.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def main(argv: list[str]) -> None:

@@ -46,7 +46,7 @@ from jaxdl import receptive_field as rf
 from jaxdl.data import Dataset, load_dataset
 from jaxdl.models import build_model
 from jaxdl.optim import OptimConfig
-from jaxdl.report import tables
+from jaxdl.report import plots, tables
 from jaxdl.report.claims import Claim, report_claims
 from jaxdl.report.rundir import write_atomic, write_json
 from jaxdl.train import TrainConfig, train_and_evaluate
@@ -372,9 +372,7 @@ def plot_erf(path: str, rf_result: dict[str, Any]) -> None:
   im = axes[2].imshow(np.log10(ctx + 1e-12), vmin=-8, cmap="viridis")
   axes[2].set_title("context module, layer 8: log10 ERF")
   fig.colorbar(im, ax=axes[2])
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def run_study(p: StudyPreset, workdir: str, seeds: tuple[int, ...], dataset: str = "fashion_mnist",

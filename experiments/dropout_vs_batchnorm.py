@@ -45,7 +45,7 @@ from experiments.common import define_study_flags, run_cleanly
 from jaxdl.data import Dataset, load_dataset
 from jaxdl.data.batching import steps_per_epoch
 from jaxdl.optim import OptimConfig
-from jaxdl.report import tables
+from jaxdl.report import plots, tables
 from jaxdl.report.claims import Claim, report_claims
 from jaxdl.report.rundir import write_atomic, write_json
 from jaxdl.train import RunResult, TrainConfig, train_and_evaluate
@@ -342,9 +342,7 @@ def _plot_curves(study: dict[str, Any], path: str) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("val acc (%)")
     ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def main(argv: list[str]) -> None:

@@ -404,9 +404,7 @@ def plot_sweep(path: str, r: dict[str, Any]) -> None:
     ax.set_title(title)
   axes[0].legend(fontsize=8)
   fig.suptitle(f"FGSM on {r['data'].split(':')[0]}")
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def plot_panda(path: str, r: dict[str, Any]) -> None:
@@ -423,9 +421,7 @@ def plot_panda(path: str, r: dict[str, Any]) -> None:
       ax.imshow(img, cmap=cmap)
       ax.set_title(title, fontsize=9)
       ax.axis("off")
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def write_report(r: dict[str, Any], workdir: str, echo: Callable[[str], None] = print) -> list[Claim]:

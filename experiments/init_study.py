@@ -50,7 +50,7 @@ from experiments.common import define_study_flags, run_cleanly  # noqa: E402
 from jaxdl import diagnostics  # noqa: E402
 from jaxdl.data import Dataset, load_dataset  # noqa: E402
 from jaxdl.optim import OptimConfig  # noqa: E402
-from jaxdl.report import tables  # noqa: E402
+from jaxdl.report import plots, tables  # noqa: E402
 from jaxdl.report.claims import Claim, report_claims  # noqa: E402
 from jaxdl.report.rundir import write_atomic, write_json  # noqa: E402
 from jaxdl.train import TrainConfig, train_and_evaluate  # noqa: E402
@@ -387,9 +387,7 @@ def _plot_layers(path: str, series: dict[str, dict[str, np.ndarray]], ylabel: st
     ax.set_title(group)
     ax.legend(fontsize=7)
   fig.suptitle(title)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def _plot_curves(path: str, series: dict[str, dict[str, np.ndarray]], title: str) -> None:
@@ -408,9 +406,7 @@ def _plot_curves(path: str, series: dict[str, dict[str, np.ndarray]], title: str
     ax.set_title(group)
     ax.legend(fontsize=7)
   fig.suptitle(title)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 def write_report(result: StudyResult, workdir: str, echo: Callable[[str], None] = print) -> None:

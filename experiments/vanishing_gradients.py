@@ -50,7 +50,7 @@ from jaxdl.data import Dataset, load_dataset  # noqa: E402
 from jaxdl.diagnostics import diagnostic_logger  # noqa: E402
 from jaxdl.models.rnn import hidden_state_grad_norms  # noqa: E402
 from jaxdl.optim import OptimConfig  # noqa: E402
-from jaxdl.report import tables  # noqa: E402
+from jaxdl.report import plots, tables  # noqa: E402
 from jaxdl.report.claims import Claim, report_claims  # noqa: E402
 from jaxdl.report.rundir import write_atomic, write_json  # noqa: E402
 from jaxdl.tasks.adding_problem import BASELINE_MSE, SUCCESS_TOLERANCE, adding_dataset  # noqa: E402
@@ -316,9 +316,7 @@ def plot_degradation(part: dict[str, Any], path: str) -> None:
   axes[1].set(xlabel="conv layer", ylabel="|dL/dW|", title="per-layer gradient norm (end of training)")
   for ax in axes:
     ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 # ---------------------------------------------------------------- part 3: adding problem
@@ -410,9 +408,7 @@ def plot_adding(part: dict[str, Any], path: str) -> None:
                     label=f"{r['cell']} {'init' if key == 'hidden_grad_init' else 'trained'}")
     ax.set(title=f"adding problem, T={length}", xlabel="time step t", ylabel="||dL/dh_t||")
     ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  plots.save(fig, path)
 
 
 # ---------------------------------------------------------------- the study
