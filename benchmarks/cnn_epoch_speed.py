@@ -125,8 +125,8 @@ def main(argv):
         times, used = time_jaxdl(x, y, runner, FLAGS.seeds, FLAGS.epochs, batching)
         measured(f"jaxdl, {runner}, {FLAGS.seeds} replicas ({used})", times, FLAGS.seeds)
   reference = steady(rows[0][1]) if FLAGS.torch else None
-  print(f"\n| system | first epoch (s, with compile) | s/epoch | s/epoch per seed | images/s | "
-        f"vs PyTorch (time ratio) |\n|---|---|---|---|---|---|")
+  print("\n| system | first epoch (s, with compile) | s/epoch | s/epoch per seed | images/s | "
+        "vs PyTorch (time ratio) |\n|---|---|---|---|---|---|")
   for name, times, k in rows:
     s = steady(times)
     ratio = f"{s / k / reference:.2f}x" if reference else "-"

@@ -43,6 +43,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from experiments.common import define_study_flags, run_cleanly
 from jaxdl.data import Dataset, expand_by_shifts, load_dataset
 from jaxdl.ensembles import replica_logits, vote_accuracy
+from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
 from jaxdl.report import plots, tables
 from jaxdl.report.claims import Claim, report_claims
@@ -67,15 +68,15 @@ def load_ladder(path: str) -> dict[str, Any]:
     ladder = json.load(f)
   for key in ("protocol", "rungs"):
     if key not in ladder:
-      raise ValueError(f"ladder {path}: missing {key!r}")
+      raise UserError(f"ladder {path}: missing {key!r}")
   for where, overrides in [("protocol", ladder["protocol"])] + [(r["name"], r.get("set", {})) for r in ladder["rungs"]]:
     unknown = sorted(set(overrides) - set(TRAIN_KEYS) - set(LADDER_KEYS))
     if unknown:
-      raise ValueError(f"ladder {path}, {where}: unknown keys {unknown}; valid: "
+      raise UserError(f"ladder {path}, {where}: unknown keys {unknown}; valid: "
                        f"{', '.join(TRAIN_KEYS + LADDER_KEYS)}")
     bad_optim = sorted(set(overrides.get("optim", {})) - {f.name for f in dataclasses.fields(OptimConfig)})
     if bad_optim:
-      raise ValueError(f"ladder {path}, {where}: unknown optim keys {bad_optim}")
+      raise UserError(f"ladder {path}, {where}: unknown optim keys {bad_optim}")
   return ladder
 
 

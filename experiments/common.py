@@ -11,13 +11,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags, logging
 
-from jaxdl.data import DATASETS, DataFileError
+from jaxdl.data import DATASETS
+from jaxdl.errors import UserError
 from jaxdl.initializers import INITIALIZERS
 from jaxdl.losses import LOSSES
 from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
-from jaxdl.registry import RegistryError
-from jaxdl.report.rundir import RunDirConflict
 from jaxdl.train import SWEEPABLE, TrainConfig
 
 FLAGS = flags.FLAGS
@@ -72,14 +71,14 @@ def parse_key_values(items: list[str], what: str) -> dict[str, Any]:
   for item in items:
     key, eq, text = item.partition("=")
     if not eq:
-      raise ValueError(f"--{what}={item!r}: expected key=value")
+      raise UserError(f"--{what}={item!r}: expected key=value")
     text = text.strip()
     try:
       out[key.strip()] = ast.literal_eval(text)
     except (ValueError, SyntaxError):
       # A bare name (tanh, normal:std=0.01) is a string; a broken literal is a mistake.
       if text[:1] in "([{" or any(c in text for c in "*+"):
-        raise ValueError(f"--{what}={item!r}: {text!r} is not a Python literal "
+        raise UserError(f"--{what}={item!r}: {text!r} is not a Python literal "
                          "(write tuples out, e.g. widths=(1000,1000,1000))") from None
       out[key.strip()] = text
   return out
@@ -90,7 +89,7 @@ def apply_preset(presets: Mapping[str, Mapping[str, Any]], name: str | None) -> 
   if name is None:
     return
   if name not in presets:
-    raise ValueError(f"unknown --preset={name!r}; valid presets: {', '.join(presets)}")
+    raise UserError(f"unknown --preset={name!r}; valid presets: {', '.join(presets)}")
   for flag, value in presets[name].items():
     if not FLAGS[flag].present:
       FLAGS[flag].value = value
@@ -125,7 +124,8 @@ def config_from_flags() -> TrainConfig:
 
 
 # Errors a user causes with flags or files: reported in one clear line, no traceback.
-USER_ERRORS = (RegistryError, DataFileError, RunDirConflict, ValueError, KeyError, FileNotFoundError)
+# Anything else (a ValueError from inside JAX included) is a bug and keeps its traceback.
+USER_ERRORS = (UserError, FileNotFoundError)
 
 
 def run_cleanly(main: Callable[[], int | None]) -> int:
@@ -140,7 +140,7 @@ def run_cleanly(main: Callable[[], int | None]) -> int:
   try:
     return main() or 0
   except USER_ERRORS as e:
-    if FLAGS["verbosity"].present:  # ValueError may be a bug, not a flag: show where from
+    if FLAGS["verbosity"].present:  # where in the code the check fired
       traceback.print_exc()
     print(f"error: {e}", file=sys.stderr)
     return 2

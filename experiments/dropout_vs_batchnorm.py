@@ -145,7 +145,7 @@ def run_study(s: Settings, echo=print) -> dict[str, Any]:
   """Trains every (net, BN) program; returns per-replica rows, histories and summaries."""
   data = load_study_data(s.dataset, s.data_dir, s.train_size, s.val_subset, s.test_subset)
   echo(data.describe())
-  rows, curves, wall = [], {}, 0.0
+  rows, wall = [], 0.0
   for net_name, net in s.nets.items():
     for batch_norm in (False, True):
       result = _train_net(s, net, batch_norm, data)

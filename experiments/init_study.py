@@ -220,7 +220,7 @@ def run_glorot(settings: StudySettings, data: Dataset, probe, echo) -> dict[str,
 
 
 def he_claims(he: dict[str, Any], settings: StudySettings, num_classes: int) -> list[Claim]:
-  cells, predicted = he["cells"], he["predicted_std"]
+  cells = he["cells"]
   source = "He et al. 2015"
   claims = []
   deepest = max(settings.he_depths)

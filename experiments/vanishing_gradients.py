@@ -48,6 +48,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from experiments.common import define_study_flags, run_cleanly  # noqa: E402
 from jaxdl.data import Dataset, load_dataset  # noqa: E402
 from jaxdl.diagnostics import diagnostic_logger  # noqa: E402
+from jaxdl.errors import UserError  # noqa: E402
 from jaxdl.models.rnn import hidden_state_grad_norms  # noqa: E402
 from jaxdl.optim import OptimConfig  # noqa: E402
 from jaxdl.report import plots, tables  # noqa: E402
@@ -421,7 +422,7 @@ def run_study(p: Preset, parts: Sequence[str] = PARTS, echo=print) -> dict[str, 
   """Runs the selected parts; returns {part: results, "wall_s": {part: seconds}}."""
   unknown = sorted(set(parts) - set(PARTS))
   if unknown:
-    raise ValueError(f"unknown part(s) {unknown}; valid: {', '.join(PARTS)}")
+    raise UserError(f"unknown part(s) {unknown}; valid: {', '.join(PARTS)}")
   data = load_dataset(p.dataset, data_dir=p.data_dir) if {"depth", "degradation"} & set(parts) else None
   if data is not None and p.mlp_train_size and "depth" in parts:
     mlp_data = dataclasses.replace(data, x_train=data.x_train[:p.mlp_train_size],

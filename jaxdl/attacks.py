@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.data import Dataset
+from jaxdl.errors import UserError
 from jaxdl.losses import softmax_cross_entropy
 from jaxdl.train.state import TrainState
 from jaxdl.train.steps import HParams, ReplicaProgram
@@ -52,7 +53,7 @@ class InputUnits:
     """
     if data.pixel_range is None:
       if scale is None:
-        raise ValueError(f"{data.name} is standardized (no pixel range): give the standardization "
+        raise UserError(f"{data.name} is standardized (no pixel range): give the standardization "
                          "scale to convert eps from pixel units")
       return cls((0.0, 1.0), shift, scale)
     return cls(tuple(data.pixel_range), shift, 1.0 if scale is None else scale)

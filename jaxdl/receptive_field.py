@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.errors import UserError
+
 
 @dataclasses.dataclass(frozen=True)
 class ConvLayer:
@@ -41,7 +43,7 @@ def conv_layers(kernel_sizes: int | Sequence[int], dilations: Sequence[int],
   ks = (kernel_sizes,) * n if isinstance(kernel_sizes, int) else tuple(kernel_sizes)
   ss = (strides,) * n if isinstance(strides, int) else tuple(strides)
   if not len(ks) == len(ss) == n:
-    raise ValueError(f"{n} dilations but {len(ks)} kernel sizes and {len(ss)} strides")
+    raise UserError(f"{n} dilations but {len(ks)} kernel sizes and {len(ss)} strides")
   return [ConvLayer(k, s, d) for k, s, d in zip(ks, ss, dilations)]
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Generic, TypeVar
 
+from jaxdl.errors import UserError
+
 T = TypeVar("T")
 
 
-class RegistryError(ValueError):
+class RegistryError(UserError):
   """An unknown name or hyper-parameter was asked of a registry."""
 
 

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 from absl import app, flags
 
+from jaxdl.errors import UserError
 from jaxdl.report import plots, tables
 from jaxdl.report.rundir import write_atomic
 from launch import plan
@@ -117,7 +118,7 @@ def collect(paths: Sequence[str], out_dir: str) -> str:
   """Writes sweep_table.md/.csv and sweep.png into out_dir; returns the markdown table."""
   rows = [summarize_run(d) for d in run_dirs(paths)]
   if not rows:
-    raise ValueError("no run directories given")
+    raise UserError("no run directories given")
   keys = varying_keys(rows)
   metrics = [m for m in METRICS if any(r[m][2] for r in rows)]
   header = ["run", *keys, "status", "replicas", *[m.replace("_", " ") + " (%)" for m in metrics]]

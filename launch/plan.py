@@ -9,6 +9,8 @@ import re
 import shlex
 from typing import Sequence
 
+from jaxdl.errors import UserError
+
 MANIFEST = "sweep.json"
 
 
@@ -48,11 +50,11 @@ def parse_grid_item(item: str) -> tuple[str, list[str]]:
   """"lr=0.1,0.03" -> ("lr", ["0.1", "0.03"]); "seed=0:4" -> ("seed", ["0", "1", "2", "3"])."""
   key, eq, text = item.partition("=")
   if not eq or not key.strip() or not text.strip():
-    raise ValueError(f"--grid {item!r}: expected flag=v1,v2,... or flag=start:stop")
+    raise UserError(f"--grid {item!r}: expected flag=v1,v2,... or flag=start:stop")
   if re.fullmatch(r"-?\d+:-?\d+", text.strip()):
     start, stop = map(int, text.split(":"))
     if stop <= start:
-      raise ValueError(f"--grid {item!r}: empty range {start}:{stop} (stop is exclusive)")
+      raise UserError(f"--grid {item!r}: empty range {start}:{stop} (stop is exclusive)")
     return key.strip(), [str(v) for v in range(start, stop)]
   return key.strip(), split_values(text)
 
@@ -62,7 +64,7 @@ def expand_grid(items: Sequence[str]) -> list[dict[str, str]]:
   grid = [parse_grid_item(item) for item in items]
   keys = [k for k, _ in grid]
   if len(set(keys)) != len(keys):
-    raise ValueError(f"a flag appears twice in --grid: {keys}")
+    raise UserError(f"a flag appears twice in --grid: {keys}")
   return [dict(zip(keys, values)) for values in itertools.product(*(v for _, v in grid))]
 
 
@@ -75,7 +77,7 @@ def run_name(index: int, flags: dict[str, str]) -> str:
 def plan_sweep(grid: Sequence[str], sweep_dir: str, base_args: Sequence[str] = ()) -> list[Run]:
   """One Run per grid point; each gets --workdir=<sweep_dir>/<name> and the base args."""
   if any(a.startswith("--workdir") for a in base_args):
-    raise ValueError("do not pass --workdir to a sweep: each run gets <sweep_dir>/<run name>")
+    raise UserError("do not pass --workdir to a sweep: each run gets <sweep_dir>/<run name>")
   sweep_dir = os.path.abspath(sweep_dir)
   runs = []
   for i, flags in enumerate(expand_grid(grid) if grid else [{}]):

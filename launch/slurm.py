@@ -22,6 +22,7 @@ import shlex
 import subprocess
 from typing import Sequence
 
+from jaxdl.errors import UserError
 from launch.plan import EXIT_CODE_FILE, Run
 
 SCRIPT = "sweep.sbatch"
@@ -45,7 +46,7 @@ def array_spec(indices: Sequence[int], max_concurrent: int = 0) -> str:
   """[0, 1, 2, 5] -> "0-2,5" (with "%N" when throttled)."""
   idx = sorted(set(indices))
   if not idx:
-    raise ValueError("no array tasks to submit")
+    raise UserError("no array tasks to submit")
   parts, start = [], idx[0]
   for prev, cur in zip(idx, idx[1:] + [None]):
     if cur != prev + 1:

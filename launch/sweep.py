@@ -30,6 +30,7 @@ from typing import Sequence
 
 from absl import app, flags
 
+from jaxdl.errors import UserError
 from launch import plan, slurm, tpu
 
 FLAGS = flags.FLAGS
@@ -91,7 +92,7 @@ def launch(experiment: str | None, grid: Sequence[str], base_args: Sequence[str]
       return 0
   else:
     if not experiment:
-      raise ValueError("--experiment is required (a module, e.g. experiments.train)")
+      raise UserError("--experiment is required (a module, e.g. experiments.train)")
     python = python or ("python3" if backend == "tpu" else sys.executable)
     runs = plan.plan_sweep(grid, sweep_dir, base_args)
     plan.write_manifest(sweep_dir, experiment, runs, python)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 
+from jaxdl.errors import UserError
 from launch.plan import Run
 
 
@@ -17,7 +18,7 @@ def tpu_ssh_command(run: Run, experiment: str, *, tpu_name: str, zone: str, repo
                     python: str = "python3", project: str = "") -> list[str]:
   """The gcloud argv that runs `run` on every worker of TPU VM `tpu_name`."""
   if not tpu_name or not zone:
-    raise ValueError("the tpu backend needs --tpu_name and --tpu_zone")
+    raise UserError("the tpu backend needs --tpu_name and --tpu_zone")
   remote = f"cd {shlex.quote(repo_dir)} && {run.shell(python, experiment)}"
   cmd = ["gcloud", "compute", "tpus", "tpu-vm", "ssh", tpu_name, f"--zone={zone}"]
   if project:

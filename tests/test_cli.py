@@ -76,3 +76,24 @@ def test_key_values_parse_literals_and_names_but_reject_broken_literals():
                                            "init": "normal:std=0.01", "p": 0.5}
   with pytest.raises(ValueError, match="not a Python literal"):
     parse_key_values(["widths=(1000,)*5"], "model_arg")
+
+
+def test_user_errors_print_one_line_and_bugs_keep_their_traceback(capsys):
+  from absl import logging
+  from experiments.common import run_cleanly
+  from jaxdl.errors import UserError
+
+  def bad_flag():
+    raise UserError("batch_size 512 exceeds the 128 training examples")
+
+  def bug():  # e.g. a shape error from inside JAX: not the user's to fix, so not hidden
+    raise ValueError("Incompatible shapes for broadcasting: (3,) and (4,)")
+
+  verbosity = logging.get_verbosity()
+  try:
+    assert run_cleanly(bad_flag) == 2
+    assert capsys.readouterr().err == "error: batch_size 512 exceeds the 128 training examples\n"
+    with pytest.raises(ValueError, match="Incompatible shapes"):
+      run_cleanly(bug)
+  finally:
+    logging.set_verbosity(verbosity)

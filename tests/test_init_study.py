@@ -7,7 +7,6 @@ import math
 import os
 
 import numpy as np
-import pytest
 
 from experiments import init_study
 from jaxdl.optim import OptimConfig

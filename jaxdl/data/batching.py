@@ -9,6 +9,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import UserError
+
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
   """Full batches in one epoch of `n` examples.
@@ -18,7 +20,7 @@ def steps_per_epoch(n: int, batch_size: int) -> int:
   changes every epoch, so no example is left out systematically.
   """
   if not 0 < batch_size <= n:
-    raise ValueError(f"batch_size={batch_size} must be in [1, n={n}]")
+    raise UserError(f"batch_size={batch_size} must be in [1, n={n}]")
   return n // batch_size
 
 

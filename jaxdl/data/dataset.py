@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from jaxdl.data.locate import DataSource
+from jaxdl.errors import UserError
 from jaxdl.registry import Registry
 
 
@@ -86,7 +87,7 @@ def split_validation(dataset: Dataset, val_size: int) -> Dataset:
   """Moves the last `val_size` training examples into the validation split."""
   n = len(dataset.x_train)
   if not 0 <= val_size < n:
-    raise ValueError(f"val_size={val_size} must be in [0, {n}): {dataset.name} has {n} "
+    raise UserError(f"val_size={val_size} must be in [0, {n}): {dataset.name} has {n} "
                      "training examples and at least one must stay for training")
   if val_size == 0:
     return dataset

@@ -20,6 +20,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import UserError
 from jaxdl.initializers import get_initializer
 from jaxdl.models.layers import get_activation, max_pool, tag_hidden
 from jaxdl.models.registry import register_model
@@ -33,7 +34,7 @@ def per_layer(value: int | Sequence[int], n: int, what: str) -> tuple[int, ...]:
     return (value,) * n
   value = tuple(int(v) for v in value)
   if len(value) != n:
-    raise ValueError(f"{what} has {len(value)} entries for {n} layers: {value}")
+    raise UserError(f"{what} has {len(value)} entries for {n} layers: {value}")
   return value
 
 
@@ -64,7 +65,7 @@ def classification_head(x: jax.Array, head: str, num_classes: int, kernel_init: 
     return nn.Dense(num_classes, kernel_init=init, name="logits")(x.reshape(x.shape[0], -1))
   if head == "per_position":
     return nn.Dense(num_classes, kernel_init=init, name="logits")(x)
-  raise ValueError(f"head {head!r}; valid: {', '.join(HEADS)}")
+  raise UserError(f"head {head!r}; valid: {', '.join(HEADS)}")
 
 
 @register_model("dilated")
@@ -126,7 +127,7 @@ class ContextModuleNet(nn.Module):
     x = max_pool(x, self.pool)
     if self.context_dilations:
       if x.shape[-1] != self.width:
-        raise ValueError(f"the context module keeps {self.width} channels but gets {x.shape[-1]}: "
+        raise UserError(f"the context module keeps {self.width} channels but gets {x.shape[-1]}: "
                          "set front_widths[-1] == width")
       nc = len(self.context_dilations)
       x = conv_stack(self, x, widths=(self.width,) * (nc + 1), kernel_sizes=(3,) * nc + (1,),

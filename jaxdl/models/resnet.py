@@ -19,6 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import UserError
 from jaxdl.initializers import get_initializer
 from jaxdl.models.layers import tag_hidden
 from jaxdl.models.registry import register_model
@@ -29,7 +30,7 @@ STAGE_FILTERS = (16, 32, 64)
 def blocks_per_stage(depth: int) -> int:
   """n of a 6n+2-layer net; depth 20, 32, 44, 56, 110 give n = 3, 5, 7, 9, 18."""
   if depth < 8 or (depth - 2) % 6:
-    raise ValueError(f"resnet depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got {depth}")
+    raise UserError(f"resnet depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got {depth}")
   return (depth - 2) // 6
 
 

@@ -23,6 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import UserError
 from jaxdl.initializers import get_initializer
 from jaxdl.losses import get_loss
 from jaxdl.models.layers import tag_hidden
@@ -80,7 +81,7 @@ class RNN(nn.Module):
     """x: [B, T, F] (or [B, T]: one feature) -> outputs [B, num_classes]."""
     del train
     if self.cell not in CELLS:
-      raise ValueError(f"rnn cell {self.cell!r}; valid: {', '.join(CELLS)}")
+      raise UserError(f"rnn cell {self.cell!r}; valid: {', '.join(CELLS)}")
     spec = CELLS[self.cell]
     if x.ndim == 2:
       x = x[..., None]

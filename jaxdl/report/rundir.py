@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from jaxdl.errors import UserError
 
-class RunDirConflict(RuntimeError):
+
+class RunDirConflict(UserError):
   """The work directory holds a different run."""
 
 

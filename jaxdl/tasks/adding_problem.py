@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxdl.data import Dataset
+from jaxdl.errors import UserError
 
 BASELINE_MSE = 1.0 / 96.0  # Var(0.5 + (X1 + X2) / 4) with X1, X2 ~ U[0, 1] independent
 SUCCESS_TOLERANCE = 0.04   # the paper's criterion: |prediction - target| < 0.04
@@ -21,7 +22,7 @@ SUCCESS_TOLERANCE = 0.04   # the paper's criterion: |prediction - target| < 0.04
 def adding_sequences(rng: np.random.Generator, n: int, length: int) -> tuple[np.ndarray, np.ndarray]:
   """n sequences of `length` steps: x [n, length, 2] (value, marker) float32, target [n, 1] float32."""
   if length < 2:
-    raise ValueError(f"adding problem: sequence length must be >= 2, got {length}")
+    raise UserError(f"adding problem: sequence length must be >= 2, got {length}")
   values = rng.uniform(0.0, 1.0, size=(n, length)).astype(np.float32)
   half = length // 2
   first = rng.integers(0, half, size=n)

@@ -5,6 +5,7 @@ import dataclasses
 import itertools
 from typing import Any, Sequence
 
+from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
 
 # Hyper-parameters that may differ between the replicas of one compiled program.
@@ -43,14 +44,14 @@ class TrainConfig:
   def __post_init__(self):
     unknown = sorted(set(self.sweep) - set(SWEEPABLE))
     if unknown:
-      raise ValueError(f"cannot sweep {unknown}; sweepable hyper-parameters: {', '.join(SWEEPABLE)}")
+      raise UserError(f"cannot sweep {unknown}; sweepable hyper-parameters: {', '.join(SWEEPABLE)}")
     if self.epoch_runner not in ("auto", "loop", "scan"):
-      raise ValueError(f"epoch_runner {self.epoch_runner!r}; valid: auto, loop, scan")
+      raise UserError(f"epoch_runner {self.epoch_runner!r}; valid: auto, loop, scan")
     if not self.seeds:
-      raise ValueError("seeds is empty: give at least one seed")
+      raise UserError("seeds is empty: give at least one seed")
     for name, value in [("batch_size", self.batch_size), ("epochs", self.epochs)]:
       if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+        raise UserError(f"{name} must be >= 1, got {value}")
 
   def replicas(self) -> list[dict[str, float]]:
     """One dict per replica: the sweep grid (outer) times the seeds (inner).

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh
 
 from jaxdl.data.batching import epoch_permutation
+from jaxdl.errors import UserError
 from jaxdl.train import parallel
 from jaxdl.train.state import TrainState
 from jaxdl.train.steps import HParams, ReplicaProgram
@@ -40,7 +41,7 @@ def choose_batching(requested: str, program: ReplicaProgram, mesh: Mesh | None) 
   a convolution kernel and there is no mesh, and vmaps otherwise.
   """
   if requested not in BATCHINGS:
-    raise ValueError(f"replica batching {requested!r}; valid: {', '.join(BATCHINGS)}")
+    raise UserError(f"replica batching {requested!r}; valid: {', '.join(BATCHINGS)}")
   if requested != "auto":
     return requested
   if mesh is not None or jax.default_backend() != "cpu":

@@ -16,10 +16,10 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import logging
 
 from jaxdl.data import Dataset, load_dataset
 from jaxdl.data.batching import steps_per_epoch
+from jaxdl.errors import UserError
 from jaxdl.models import MODELS
 from jaxdl.report import plots, tables
 from jaxdl.report.rundir import RunDir
@@ -120,12 +120,12 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   n_train = len(data.y_train)
   spe = steps_per_epoch(n_train, cfg.batch_size)
   if spe < 1:
-    raise ValueError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
+    raise UserError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
   if cfg.early_stopping_patience and not len(data.y_val):
-    raise ValueError("early_stopping_patience needs a validation split: set val_size > 0 "
+    raise UserError("early_stopping_patience needs a validation split: set val_size > 0 "
                      "(early stopping watches the validation accuracy)")
   if "dropout_rate" in cfg.sweep and "dropout_rate" not in MODELS.defaults(cfg.model):
-    raise ValueError(f"cannot sweep dropout_rate: model {cfg.model!r} has no dropout_rate option "
+    raise UserError(f"cannot sweep dropout_rate: model {cfg.model!r} has no dropout_rate option "
                      "(every replica would be the same net)")
   program = program_factory(cfg, data.num_classes, tuple(data.input_shape), spe)
   replicas, hp = replica_hparams(cfg)
