@@ -2,13 +2,12 @@
 
   python -m experiments.ablation_ladder --preset=quick
   python -m experiments.ablation_ladder --preset=full     # Nielsen's protocol, MNIST + Fashion-MNIST (a GPU)
+  python -m experiments.ablation_ladder --ladder=nielsen_ch6_cpu.json   # the book's data, 1/10 of its steps
   python -m experiments.ablation_ladder --ladder=experiments/ladders/my_ladder.json
 
-Hardware and time: 2-core x86 CPU, no GPU, shared with other jobs (load
-average ~10 while measured, so wall times are inflated). The measured table,
-its wall time and the verdicts are in the README section "Ablation ladder";
-`full` (60 epochs at mini-batch 10 per rung, 3-5 seeds, two datasets) was not
-run here: far beyond this CPU.
+The measured tables, their hardware, wall times and verdicts are in the README
+section "Ablation ladder"; `full` (60 epochs at mini-batch 10 per rung, 3-5
+seeds, two datasets) was not run here: far beyond a 2-core CPU.
 
 A ladder is data (experiments/ladders/*.json): a `protocol` (the starting
 configuration) and `rungs`, each a name, the book's number and a `set` of
@@ -19,7 +18,8 @@ fields), and the ladder's own: `expand_data` (Nielsen's 5x one-pixel shifts),
 `vote` (the rung's number is the majority vote of that many seeds' nets),
 `train_size`, `val_subset`, `test_subset` (first N examples of each split).
 `nielsen_ch6.json` is the book's chapter-6 ladder (full preset);
-`nielsen_ch6_quick.json` its laptop variant (quick preset).
+`nielsen_ch6_quick.json` its laptop variant (quick preset); `nielsen_ch6_cpu.json`
+the book's full data split at mini-batch 50 and a tenth of its steps (~40 min on CPU).
 
 The reported number per rung is Nielsen's: test accuracy at the epoch of best
 validation accuracy (validation = the last 10k training images), mean +/- std
@@ -65,7 +65,10 @@ def load_ladder(path: str) -> dict[str, Any]:
   if not os.path.exists(path) and os.path.exists(os.path.join(LADDER_DIR, path)):
     path = os.path.join(LADDER_DIR, path)
   with open(path) as f:
-    ladder = json.load(f)
+    try:
+      ladder = json.load(f)
+    except json.JSONDecodeError as e:
+      raise UserError(f"ladder {path} is not valid JSON: {e}") from None
   for key in ("protocol", "rungs"):
     if key not in ladder:
       raise UserError(f"ladder {path}: missing {key!r}")

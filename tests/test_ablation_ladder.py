@@ -5,10 +5,11 @@ import os
 import pytest
 
 from experiments import ablation_ladder as al
+from jaxdl.errors import UserError
 
 
 def test_shipped_ladders_load_with_the_books_numbers():
-  for name in ("nielsen_ch6.json", "nielsen_ch6_quick.json"):
+  for name in ("nielsen_ch6.json", "nielsen_ch6_quick.json", "nielsen_ch6_cpu.json"):
     ladder = al.load_ladder(name)
     assert [r["book"] for r in ladder["rungs"]] == [97.80, 98.78, 99.06, 99.23, 99.37, 99.43, 99.60, 99.67]
   specs = al.rung_specs(al.load_ladder("nielsen_ch6.json"), "mnist")
@@ -30,10 +31,13 @@ def test_overrides_merge_and_reset_on_model_change():
   assert "vote" not in al.apply_overrides({"vote": 5}, {"epochs": 3})
 
 
-def test_unknown_keys_are_rejected(tmp_path):
+def test_unknown_keys_and_broken_files_are_user_errors(tmp_path):
   path = tmp_path / "bad.json"
   path.write_text(json.dumps({"protocol": {}, "rungs": [{"name": "a", "set": {"epochz": 3}}]}))
-  with pytest.raises(ValueError, match="epochz"):
+  with pytest.raises(UserError, match="epochz"):
+    al.load_ladder(str(path))
+  path.write_text('{"protocol": {}, "rungs": [')  # truncated
+  with pytest.raises(UserError, match="not valid JSON"):
     al.load_ladder(str(path))
 
 
