@@ -55,6 +55,8 @@ def test_sigkill_then_rerun_equals_uninterrupted(uninterrupted, tmp_path):
   proc.wait()
   with open(os.path.join(workdir, "status.json")) as f:
     assert json.load(f)["status"] == "running"  # it really died mid-run
+  with open(os.path.join(workdir, "metrics.jsonl"), "a") as f:
+    f.write('{"step": 99999, "train_lo')  # as if killed in the middle of appending a line
   out = run_module("experiments.train", *ARGS, f"--workdir={workdir}", check=True).stdout
   assert "resumed from step" in out
   assert_trees_equal(final_state(workdir), final_state(uninterrupted))
@@ -82,3 +84,16 @@ def test_a_finished_run_is_not_retrained(uninterrupted):
   out = run_module("experiments.train", *ARGS, f"--workdir={uninterrupted}", check=True).stdout
   assert "epoch 1/" not in out
   assert metrics_without_time(uninterrupted) == before
+
+
+def test_a_metrics_line_altered_in_the_middle_is_refused_with_its_line_number(tmp_path):
+  from jaxdl.errors import UserError
+  from jaxdl.report.rundir import RunDir
+  run = RunDir(str(tmp_path / "run"), {"lr": 0.1})
+  for step in (10, 20, 30):
+    run.log_metrics({"step": step, "train_loss": 1.0 / step})
+  lines = open(run.file("metrics.jsonl")).read().splitlines(keepends=True)
+  lines[1] = lines[1][:12] + "\n"  # a complete line, but not JSON: not a kill's torn tail
+  open(run.file("metrics.jsonl"), "w").write("".join(lines))
+  with pytest.raises(UserError, match="metrics.jsonl line 2"):
+    run.metrics()

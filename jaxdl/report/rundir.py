@@ -91,11 +91,23 @@ class RunDir:
       write_json(self.file("status.json"), {"status": status, **details})
 
   def metrics(self) -> list[dict[str, Any]]:
+    """The logged records. A torn last line (killed mid-append) is dropped: a resume rewrites it."""
+    path = self.file("metrics.jsonl")
     try:
-      with open(self.file("metrics.jsonl")) as f:
-        return [json.loads(line) for line in f if line.strip()]
+      with open(path) as f:
+        lines = [line for line in f if line.strip()]
     except FileNotFoundError:
       return []
+    records = []
+    for i, line in enumerate(lines):
+      try:
+        records.append(json.loads(line))
+      except json.JSONDecodeError as e:
+        if i == len(lines) - 1 and not line.endswith("\n"):
+          break
+        raise UserError(f"{path} line {i + 1} is not JSON ({e}): the file was altered; fix or "
+                        f"delete that line, or use a new --workdir") from None
+    return records
 
   def truncate_metrics(self, last_step: int) -> None:
     """Drops metric lines past `last_step` (a resume replays them)."""
