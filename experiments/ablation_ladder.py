@@ -76,7 +76,7 @@ def load_ladder(path: str) -> dict[str, Any]:
     unknown = sorted(set(overrides) - set(TRAIN_KEYS) - set(LADDER_KEYS))
     if unknown:
       raise UserError(f"ladder {path}, {where}: unknown keys {unknown}; valid: "
-                       f"{', '.join(TRAIN_KEYS + LADDER_KEYS)}")
+                      f"{', '.join(TRAIN_KEYS + LADDER_KEYS)}")
     bad_optim = sorted(set(overrides.get("optim", {})) - {f.name for f in dataclasses.fields(OptimConfig)})
     if bad_optim:
       raise UserError(f"ladder {path}, {where}: unknown optim keys {bad_optim}")

@@ -79,7 +79,7 @@ def parse_key_values(items: list[str], what: str) -> dict[str, Any]:
       # A bare name (tanh, normal:std=0.01) is a string; a broken literal is a mistake.
       if text[:1] in "([{" or any(c in text for c in "*+"):
         raise UserError(f"--{what}={item!r}: {text!r} is not a Python literal "
-                         "(write tuples out, e.g. widths=(1000,1000,1000))") from None
+                        "(write tuples out, e.g. widths=(1000,1000,1000))") from None
       out[key.strip()] = text
   return out
 

@@ -54,7 +54,7 @@ class InputUnits:
     if data.pixel_range is None:
       if scale is None:
         raise UserError(f"{data.name} is standardized (no pixel range): give the standardization "
-                         "scale to convert eps from pixel units")
+                        "scale to convert eps from pixel units")
       return cls((0.0, 1.0), shift, scale)
     return cls(tuple(data.pixel_range), shift, 1.0 if scale is None else scale)
 

@@ -128,7 +128,7 @@ class ContextModuleNet(nn.Module):
     if self.context_dilations:
       if x.shape[-1] != self.width:
         raise UserError(f"the context module keeps {self.width} channels but gets {x.shape[-1]}: "
-                         "set front_widths[-1] == width")
+                        "set front_widths[-1] == width")
       nc = len(self.context_dilations)
       x = conv_stack(self, x, widths=(self.width,) * (nc + 1), kernel_sizes=(3,) * nc + (1,),
                      strides=(1,) * (nc + 1), dilations=(*self.context_dilations, 1), padding="SAME",

@@ -110,13 +110,13 @@ def make_mesh(num_replicas: int, batch_size: int, replica_axis: int | None = Non
   if jax.process_count() > 1:
     if replica_axis not in (None, 1) or batch_size % n:
       raise UserError(f"a multi-process run splits each batch over all {n} devices: batch_size "
-                       f"{batch_size} must be a multiple of {n}, and replica_axis 1 (got {replica_axis})")
+                      f"{batch_size} must be a multiple of {n}, and replica_axis 1 (got {replica_axis})")
     return Mesh(np.asarray(devices).reshape(1, n), (REPLICA_AXIS, DATA_AXIS))
   options = [(r, d) for r, d in _factorizations(n, num_replicas, batch_size)
              if replica_axis is None or r == replica_axis]
   if not options:
     raise UserError(f"no mesh with a replica axis of {replica_axis} over {n} devices divides "
-                     f"{num_replicas} replicas and batch size {batch_size}")
+                    f"{num_replicas} replicas and batch size {batch_size}")
   r, d = max(options, key=lambda rd: (rd[0] * rd[1], rd[0]))
   return Mesh(np.asarray(devices[:r * d]).reshape(r, d), (REPLICA_AXIS, DATA_AXIS))
 

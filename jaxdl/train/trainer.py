@@ -123,10 +123,10 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
     raise UserError(f"batch_size {cfg.batch_size} exceeds the {n_train} training examples")
   if cfg.early_stopping_patience and not len(data.y_val):
     raise UserError("early_stopping_patience needs a validation split: set val_size > 0 "
-                     "(early stopping watches the validation accuracy)")
+                    "(early stopping watches the validation accuracy)")
   if "dropout_rate" in cfg.sweep and "dropout_rate" not in MODELS.defaults(cfg.model):
     raise UserError(f"cannot sweep dropout_rate: model {cfg.model!r} has no dropout_rate option "
-                     "(every replica would be the same net)")
+                    "(every replica would be the same net)")
   program = program_factory(cfg, data.num_classes, tuple(data.input_shape), spe)
   replicas, hp = replica_hparams(cfg)
   if mesh == "auto":
