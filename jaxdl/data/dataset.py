@@ -88,7 +88,7 @@ def split_validation(dataset: Dataset, val_size: int) -> Dataset:
   n = len(dataset.x_train)
   if not 0 <= val_size < n:
     raise UserError(f"val_size={val_size} must be in [0, {n}): {dataset.name} has {n} "
-                     "training examples and at least one must stay for training")
+                    "training examples and at least one must stay for training")
   if val_size == 0:
     return dataset
   keep = n - val_size
