@@ -258,32 +258,35 @@ def _claims(study: dict[str, Any]) -> list[Claim]:
   at = lambda net, cell, m=1.0: _group(rows, net=net, cell=cell, lr_mult=m)  # noqa: E731
   claims = []
 
-  speed = {}
+  # The target is the baseline seeds' mean best accuracy, so some baseline seeds never reach it: their
+  # steps are left out (which understates the speed-up). Every BN@5x seed must reach it.
+  speed, bn_reached = {}, {}
   for net in nets:
     none = [r["steps_to_target"] for r in at(net, "none") if r["steps_to_target"]]
-    bn5 = [r["steps_to_target"] for r in at(net, "bn", 5.0) if r["steps_to_target"]]
-    speed[net] = (np.mean(none) / np.mean(bn5)) if none and bn5 else float("nan")
+    bn5 = [r["steps_to_target"] for r in at(net, "bn", 5.0)]
+    bn_reached[net] = f"{sum(s is not None for s in bn5)}/{len(bn5)}"
+    speed[net] = (np.mean(none) / np.mean(bn5)) if none and bn5 and None not in bn5 else float("nan")
   claims.append(Claim(
       "Ioffe & Szegedy 2015, Fig. 3 (31.0M vs 2.1M steps, 14x)",
-      "BN with a 5x learning rate reaches the baseline's accuracy in fewer steps",
+      "BN with a 5x learning rate reaches the baseline's accuracy in fewer steps (every BN seed)",
       all(v > 1 for v in speed.values()) if speed else None,
       "speed-up (baseline steps at 1x / BN steps at 5x, to the baseline's best val acc): "
-      + ", ".join(f"{n} {v:.2f}x" if math.isfinite(v) else f"{n} BN@5x never reached it" for n, v in speed.items())
+      + ", ".join(f"{n} {v:.2f}x" if math.isfinite(v) else f"{n}: {bn_reached[n]} BN@5x seeds reached it"
+                  for n, v in speed.items())
       + "; epoch resolution"))
 
   tolerance = {net: (lr_behaviour(at(net, "none", 30.0)), lr_behaviour(at(net, "bn", 30.0))) for net in nets}
   claims.append(Claim(
       "Ioffe & Szegedy 2015, Sec. 3.3 / BN-x30",
-      "BN nets train at a 30x learning rate where the plain nets stall or diverge",
-      all(b == "trains" and p != "trains" for p, b in tolerance.values()),
+      "BN nets train at a 30x learning rate where the plain nets stall or diverge (every seed)",
+      all(b == "trains" and "trains" not in p for p, b in tolerance.values()),
       "; ".join(f"{n}: none {p}, bn {b}" for n, (p, b) in tolerance.items())))
 
   gains = {net: _mean(at(net, "dropout"), "test_acc") - _mean(at(net, "none"), "test_acc") for net in nets}
-  relu = "relu_mlp" if "relu_mlp" in gains else nets[0]
   claims.append(Claim(
       "Srivastava et al. 2014, Table 2 (1.60% -> 1.25% error, ReLU)",
       "dropout lowers the test error of the ReLU MLP",
-      gains[relu] > 0,
+      gains["relu_mlp"] > 0 if "relu_mlp" in gains else None,
       "test acc dropout - none: " + ", ".join(f"{n} {100 * g:+.2f} points" for n, g in gains.items())))
 
   with_bn = {net: _mean(at(net, "both"), "test_acc") - _mean(at(net, "bn"), "test_acc") for net in nets}
@@ -293,21 +296,26 @@ def _claims(study: dict[str, Any]) -> list[Claim]:
       all(g < 0.001 for g in with_bn.values()),
       "test acc both - bn: " + ", ".join(f"{n} {100 * g:+.2f} points" for n, g in with_bn.items())))
 
+  # Recomputing also helps a BN net without dropout when its running averages lag the weights (a
+  # short run): the gain that counts is the one beyond that of the `bn` cell, the control.
+  recompute_gain = lambda members: float(np.mean([r["test_acc_recomputed_bn"] - r["test_acc"]  # noqa: E731
+                                                  for r in members])) if members else 0.0
   shifted = []
   for net in nets:
     both = [r for r in at(net, "both") if "variance_shift" in r]
+    control = recompute_gain([r for r in at(net, "bn") if "test_acc_recomputed_bn" in r])
     for layer in (both[0]["variance_shift"] if both else {}):
       ratio = np.mean([r["variance_shift"][layer]["mean_ratio"] for r in both])
       if after_dropout(layer):
-        fix = np.mean([r["test_acc_recomputed_bn"] - r["test_acc"] for r in both])
-        shifted.append((net, layer, ratio, fix))
+        shifted.append((net, layer, ratio, recompute_gain(both), control))
   claims.append(Claim(
       "Li et al. 2019, variance shift",
-      "with dropout before BN, the running variance exceeds the test-time variance, and "
-      "recomputing BN statistics in test mode recovers accuracy",
-      all(ratio > 1.05 and fix > 0 for _, _, ratio, fix in shifted) if shifted else None,
-      "; ".join(f"{n}/{layer}: var ratio {ratio:.3f}, recompute {100 * fix:+.2f} points"
-                for n, layer, ratio, fix in shifted) or "no BN layer with dropout upstream"))
+      "with dropout before BN, the running variance exceeds the test-time variance (ratio > 1.05), and "
+      "recomputing BN statistics in test mode recovers more accuracy than it does without dropout",
+      all(ratio > 1.05 and fix > control for _, _, ratio, fix, control in shifted) if shifted else None,
+      "; ".join(f"{n}/{layer}: var ratio {ratio:.3f}, recompute {100 * fix:+.2f} points "
+                f"(no-dropout control {100 * control:+.2f})"
+                for n, layer, ratio, fix, control in shifted) or "no BN layer with dropout upstream"))
   return claims
 
 

@@ -30,6 +30,30 @@ def test_steps_to_target_use_the_baseline_best_val(tmp_path):
   assert [r["steps_to_target"] for r in rows] == [20, 10, None]
 
 
+def _row(cell, lr_mult=1.0, acc=0.9, steps=100, status="done", **extra):
+  return {"net": "relu_mlp", "cell": cell, "lr_mult": lr_mult, "test_acc": acc, "best_val_acc": acc,
+          "steps_to_target": steps, "status": status, **extra}
+
+
+def _study(bn5_steps=(50, 50), plain30=(0.1, 0.1), fix_both=0.02, fix_bn=0.0):
+  shift = {"bn0": {"mean_ratio": 1.0}, "bn1": {"mean_ratio": 1.8}}
+  rows = [_row("none", steps=100), _row("none", steps=None), _row("dropout", acc=0.91),
+          _row("bn", test_acc_recomputed_bn=0.9 + fix_bn), _row("both", acc=0.9, variance_shift=shift,
+                                                                test_acc_recomputed_bn=0.9 + fix_both)]
+  rows += [_row("bn", 5.0, steps=s) for s in bn5_steps]
+  rows += [_row("none", 30.0, acc=a) for a in plain30] + [_row("bn", 30.0, acc=0.9)]
+  return {"rows": rows}
+
+
+def test_claims_need_every_seed_and_beat_the_no_dropout_control():
+  held = lambda study: [c.held for c in dvb._claims(study)]  # noqa: E731
+  assert held(_study()) == [True, True, True, True, True]
+  # one BN@5x seed never reached the target; one plain seed still trains at 30x
+  assert held(_study(bn5_steps=(50, None), plain30=(0.1, 0.9)))[:2] == [False, False]
+  # recomputing helps the dropout cell no more than the control: that is lag, not variance shift
+  assert held(_study(fix_both=0.01, fix_bn=0.02))[4] is False
+
+
 def test_study_runs_end_to_end_on_a_tiny_setting(tmp_path):
   net = dataclasses.replace(dvb.NETS["sigmoid_mlp"], model_options=dict(widths=(8, 8), activation="sigmoid"),
                             epochs=1)

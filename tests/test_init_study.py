@@ -40,6 +40,46 @@ def test_outcome_labels():
   assert init_study.outcome(_cell([0.2, math.nan], ["done", "diverged"]), 10) == "converged, 1/2 diverged"
 
 
+def _he_cell(depth, scale, losses, statuses=None, grad=1.0):
+  cell = _cell(losses, statuses)
+  k = len(losses)
+  std = np.tile(scale ** (np.arange(depth) / 2), (k, 1))  # the per-layer pre-activation std
+  return dataclasses.replace(cell, train_loss_curve=np.tile(losses, (1, 1)),
+                             init_stats={"preact_std": std, "kernel_grad_norm": np.full((k, depth), grad)})
+
+
+def test_he_claims_do_not_count_a_cell_with_a_diverged_seed_as_converged():
+  settings = dataclasses.replace(init_study.PRESETS["quick"], he_depths=(4, 6), he_inits=("lecun_normal", "he_normal"))
+  cells = {(d, "he_normal"): _he_cell(d, 1.0, [0.1, 0.1]) for d in (4, 6)}
+  cells.update({(d, "lecun_normal"): _he_cell(d, 0.5, [0.2, 0.2], grad=1e-3) for d in (4, 6)})
+  held = {c.source: c.held for c in init_study.he_claims({"cells": cells}, settings, 10)}
+  assert held["He et al. 2015, Sec. 2.2"] and held["He et al. 2015, eq. (10)"]
+  assert held["He et al. 2015, Fig. 2"]  # both converge, He's first-epoch loss lower
+  cells[4, "he_normal"] = _he_cell(4, 1.0, [0.1, math.nan], ["done", "diverged"])  # "converged, 1/2 diverged"
+  assert not {c.source: c.held for c in init_study.he_claims({"cells": cells}, settings, 10)}["He et al. 2015, Fig. 2"]
+  # Fig. 3 needs Xavier stalled AND its gradient < 1/10 of He's
+  cells[6, "lecun_normal"] = _he_cell(6, 0.5, [2.3, 2.3], grad=0.5)
+  assert not {c.source: c.held for c in init_study.he_claims({"cells": cells}, settings, 10)}["He et al. 2015, Fig. 3"]
+  cells[6, "lecun_normal"] = _he_cell(6, 0.5, [2.3, 2.3], grad=0.01)
+  assert {c.source: c.held for c in init_study.he_claims({"cells": cells}, settings, 10)}["He et al. 2015, Fig. 3"]
+
+
+def _glorot_cell(test_accs):
+  replicas = [{"test_acc": a} for a in test_accs]
+  return init_study.CellResult("c", TrainConfig(), replicas, np.zeros((1, 1)), np.zeros((1, 1)),
+                               {"preact_grad_std": np.ones((len(test_accs), 3))}, {}, None, {})
+
+
+def test_glorot_table_claims_need_a_gap_beyond_the_seed_std_and_finite_cells():
+  verdicts = lambda cells: [c.held for c in init_study.glorot_claims({"cells": cells, "jacobians": {}})][1:]  # noqa: E731
+  cells = {"tanh": _glorot_cell([0.80, 0.86]), "tanh-N": _glorot_cell([0.88, 0.82]), "sigmoid": _glorot_cell([0.5, 0.5])}
+  assert verdicts(cells) == [False, True]  # tanh-N's mean is lower, but by less than the std
+  cells["tanh-N"] = _glorot_cell([0.95, 0.96])
+  assert verdicts(cells) == [True, True]
+  cells["sigmoid"] = _glorot_cell([0.5, math.nan])  # a diverged seed: not comparable
+  assert verdicts(cells) == [True, None]
+
+
 def test_study_smallest_setting_end_to_end(tmp_path):
   """Both parts on a tiny MNIST subset, one epoch: every output exists and is well-formed."""
   settings = dataclasses.replace(

@@ -54,6 +54,32 @@ def test_degradation_claims_decide_on_the_numbers():
   assert [c.held for c in vg.degradation_claims(part)] == [False, True, False]
 
 
+def _depth_row(activation, variant, ratio):
+  return {"activation": activation, "variant": variant, "depth": 50, "ratio_init": [ratio, ratio],
+          "test_acc": [0.5, 0.5]}
+
+
+def test_depth_claims_test_both_halves_and_need_something_to_restore():
+  rows = [_depth_row("sigmoid", "plain", 0.0), _depth_row("relu", "plain", 0.3),
+          _depth_row("sigmoid", "batch_norm", 0.8)]
+  assert [c.held for c in vg.depth_claims({"rows": rows})] == [True, True]
+  rows[1] = _depth_row("relu", "plain", 1e-30)  # far above sigmoid's 0, yet vanished too
+  rows[0] = _depth_row("sigmoid", "plain", 0.5)  # healthy: nothing for batch norm to restore
+  assert [c.held for c in vg.depth_claims({"rows": rows})] == [False, None]
+  rows[0] = _depth_row("sigmoid", "plain", float("nan"))  # NaN is not healthy, and not < 1e-2
+  assert [c.held for c in vg.depth_claims({"rows": rows})] == [False, True]
+
+
+def test_degradation_claims_refuse_what_cannot_be_compared():
+  part = {"rows": [_degradation_row("plain-8", 8, True, [0.5, 0.2], 0.1, 2.0),
+                   _degradation_row("plain-20", 20, True, [0.6], 0.2, float("nan")),  # stopped early
+                   _degradation_row("resnet-8", 8, False, [0.4, 0.1], 0.08, 2.0),
+                   _degradation_row("resnet-20", 20, False, [0.3, 0.05], 0.05, 2.0)]}
+  part["rows"][1]["grad_init"] = [[0.0, 0.0, 0.0, 0.0]]  # every layer's gradient zero: spread 0/0
+  held = [c.held for c in vg.degradation_claims(part)]
+  assert held == [None, True, False]
+
+
 def test_study_smallest_setting_writes_its_outputs(tmp_path):
   p = vg.Preset(seeds=2, probe_size=16, depths=(2,), activations=("sigmoid",), fixes=("batch_norm",),
                 mlp_width=8, mlp_train_size=128, mlp_epochs=1, mlp_batch=64, lengths=(6,),
@@ -64,7 +90,9 @@ def test_study_smallest_setting_writes_its_outputs(tmp_path):
   for name in ("table.md", "table.csv", "results.json", "claims.json", "depth_grad_norms.png",
                "depth_fixes.png", "adding_grad_through_time.png"):
     assert os.path.getsize(tmp_path / name) > 0, name
-  assert len(claims) == 2 and all(c["held"] in (True, False) for c in claims)
+  # depth 2 is too shallow for sigmoid to vanish, so "batch norm restores" may be NOT TESTED (None)
+  assert len(claims) == 2 and all(c["held"] in (True, False, None) for c in claims)
+  assert claims[1]["held"] in (True, False)  # the adding problem's verdict is always decided
   rows = study["adding"]["rows"]
   assert [r["cell"] for r in rows] == ["tanh", "lstm"]
   assert all(np.isfinite(r["test_mse"]).all() and np.shape(r["hidden_grad_end"]) == (2, 6) for r in rows)
