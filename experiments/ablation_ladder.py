@@ -229,8 +229,10 @@ def ladder_claims(study: dict[str, Any]) -> list[Claim]:
                           f"{_fmt(r['accs'])}% ({mean - r['book']:+.2f}), trained on {r['n_train']} examples"))
     means = [tables.mean_std(r["accs"])[0] for r in rows]
     books = [r["book"] for r in rows]
-    kept = all((means[i + 1] >= means[i]) == (books[i + 1] >= books[i]) for i in range(len(rows) - 1))
-    claims.append(Claim("Nielsen ch. 6", "each rung improves on the one before (the book's ordering)", kept,
+    # strict: a tie is not an improvement; a NaN (every seed diverged) breaks the ordering
+    kept = all((means[i + 1] > means[i]) == (books[i + 1] > books[i]) for i in range(len(rows) - 1))
+    claims.append(Claim("Nielsen ch. 6", "each rung improves on the one before (the book's ordering)",
+                        kept if len(rows) > 1 else None,
                         " -> ".join(f"{100 * m:.2f}" for m in means)))
   others = [d for d in study["datasets"] if d != "mnist"]
   for d in others:
@@ -238,7 +240,7 @@ def ladder_claims(study: dict[str, Any]) -> list[Claim]:
     steps = [(n, tables.mean_std(_row(study, d, n)["accs"])[0] - tables.mean_std(_row(study, d, p)["accs"])[0])
              for p, n in zip(names, names[1:])]
     claims.append(Claim(f"this ladder on {d}", f"every rung still helps on {d}",
-                        all(s > 0 for _, s in steps),
+                        all(s > 0 for _, s in steps) if steps else None,
                         ", ".join(f"{n} {100 * s:+.2f}" for n, s in steps)))
   return claims
 
