@@ -5,6 +5,8 @@ Flags live here and in the experiment modules, never inside `jaxdl/`.
 from __future__ import annotations
 
 import ast
+import json
+import os
 import sys
 import traceback
 from typing import Any, Callable, Mapping, Sequence
@@ -144,6 +146,24 @@ def run_cleanly(main: Callable[[], int | None]) -> int:
       traceback.print_exc()
     print(f"error: {e}", file=sys.stderr)
     return 2
+
+
+def load_saved_study(workdir: str) -> dict[str, Any]:
+  """The `results.json` a study wrote into `workdir`, for re-making its report without training."""
+  path = os.path.join(workdir, "results.json")
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except FileNotFoundError:
+    raise UserError(f"--report_only: no {path}; run the study into that --workdir first") from None
+  except json.JSONDecodeError as e:
+    raise UserError(f"--report_only: {path} is not valid JSON ({e})") from None
+
+
+def define_report_only_flag() -> None:
+  """For studies whose report (tables, verdicts, figures) is a function of results.json alone."""
+  flags.DEFINE_bool("report_only", False, "Re-make tables, claim verdicts and figures from "
+                    "<workdir>/results.json without training (e.g. after a claim check changed).")
 
 
 def define_study_flags(name: str, presets: Sequence[str] = ("quick", "full")) -> None:

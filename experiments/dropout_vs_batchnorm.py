@@ -41,7 +41,7 @@ from absl import app, flags
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.common import define_study_flags, run_cleanly
+from experiments.common import define_report_only_flag, define_study_flags, load_saved_study, run_cleanly
 from jaxdl.data import Dataset, load_dataset
 from jaxdl.data.batching import steps_per_epoch
 from jaxdl.optim import OptimConfig
@@ -357,6 +357,9 @@ def main(argv: list[str]) -> None:
   del argv
 
   def run() -> int:
+    if FLAGS.report_only:
+      write_report(load_saved_study(FLAGS.workdir), FLAGS.workdir)
+      return 0
     s = dataclasses.replace(PRESETS[FLAGS.preset], dataset=FLAGS.dataset, data_dir=FLAGS.data_dir,
                             max_norm=FLAGS.max_norm)
     if FLAGS.seeds:
@@ -371,5 +374,6 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
   define_study_flags("dropout_vs_batchnorm")
+  define_report_only_flag()
   flags.DEFINE_float("max_norm", 0.0, "Srivastava's max-norm on every unit's incoming weights (0 = off; paper: 2).")
   app.run(main)

@@ -45,7 +45,8 @@ from absl import app, flags
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.common import define_study_flags, run_cleanly  # noqa: E402
+from experiments.common import (define_report_only_flag, define_study_flags, load_saved_study,  # noqa: E402
+                                run_cleanly)
 from jaxdl.data import Dataset, load_dataset  # noqa: E402
 from jaxdl.diagnostics import diagnostic_logger  # noqa: E402
 from jaxdl.errors import UserError  # noqa: E402
@@ -478,6 +479,9 @@ def main(argv: list[str]) -> None:
   del argv
 
   def run() -> int:
+    if FLAGS.report_only:
+      write_report(load_saved_study(FLAGS.workdir), FLAGS.workdir)
+      return 0
     p = dataclasses.replace(PRESETS[FLAGS.preset], dataset=FLAGS.dataset, data_dir=FLAGS.data_dir)
     if FLAGS.seeds:
       p = dataclasses.replace(p, seeds=FLAGS.seeds, resnet_seeds=FLAGS.seeds, adding_seeds=FLAGS.seeds)
@@ -492,5 +496,6 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
   define_study_flags("vanishing_gradients")
+  define_report_only_flag()
   flags.DEFINE_list("parts", list(PARTS), f"Which parts to run: {', '.join(PARTS)}.")
   app.run(main)

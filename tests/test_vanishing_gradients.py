@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from experiments import vanishing_gradients as vg
+from experiments.common import load_saved_study
 from jaxdl.data import Dataset
+from jaxdl.errors import UserError
 from jaxdl.tasks.adding_problem import BASELINE_MSE, adding_dataset, adding_sequences
 
 
@@ -93,6 +95,12 @@ def test_study_smallest_setting_writes_its_outputs(tmp_path):
   # depth 2 is too shallow for sigmoid to vanish, so "batch norm restores" may be NOT TESTED (None)
   assert len(claims) == 2 and all(c["held"] in (True, False, None) for c in claims)
   assert claims[1]["held"] in (True, False)  # the adding problem's verdict is always decided
+  # --report_only: the same report from the saved results.json alone
+  again = vg.write_report(load_saved_study(str(tmp_path)), str(tmp_path / "again"), echo=lambda _: None)
+  assert again == claims
+  assert (tmp_path / "again" / "table.md").read_text() == (tmp_path / "table.md").read_text()
+  with pytest.raises(UserError, match="no .*results.json"):
+    load_saved_study(str(tmp_path / "nothing"))
   rows = study["adding"]["rows"]
   assert [r["cell"] for r in rows] == ["tanh", "lstm"]
   assert all(np.isfinite(r["test_mse"]).all() and np.shape(r["hidden_grad_end"]) == (2, 6) for r in rows)
