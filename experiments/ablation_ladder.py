@@ -172,9 +172,12 @@ def run_ladder(ladder: dict[str, Any], datasets: list[str], data_dir: str | None
 
 def _rung_row(rung: dict[str, Any], spec: dict[str, Any], result: RunResult, dataset: str) -> dict[str, Any]:
   reps = result.replicas
+  # Per-epoch curves, one list per seed: whether a rung was still improving when it stopped.
+  curve = lambda key: [[float(h[key][k]) for h in result.history if key in h] for k in range(len(reps))]  # noqa: E731
   row = {"dataset": dataset, "rung": rung["name"], "adds": rung.get("adds", ""), "book": rung.get("book"),
          "spec": spec, "status": result.status, "n_train": len(result.data.y_train),
-         "diverged": [r["diverged_step"] for r in reps if r["status"] == "diverged"]}
+         "diverged": [r["diverged_step"] for r in reps if r["status"] == "diverged"],
+         "val_acc_curves": curve("val_acc"), "test_acc_curves": curve("test_acc")}
   if spec.get("vote"):
     members = [k for k, r in enumerate(reps) if r["status"] != "diverged"][:int(spec["vote"])]
     logits = replica_logits(result, result.data.x_test, members)

@@ -52,6 +52,9 @@ def test_ladder_runs_end_to_end_on_a_tiny_ladder(tmp_path):
   assert n_train == [200, 1000, 1000]
   assert len(study["rungs"][0]["accs"]) == 2 and len(study["rungs"][2]["accs"]) == 1
   assert all(0.0 <= a <= 1.0 for r in study["rungs"] for a in r["accs"])
+  first = study["rungs"][0]  # one epoch, two seeds: a one-point curve per seed, ending at the reported number
+  assert [len(c) for c in first["val_acc_curves"]] == [1, 1] and len(first["test_acc_curves"]) == 2
+  assert [c[-1] for c in first["test_acc_curves"]] == first["accs"]
   claims = al.write_report(study, str(tmp_path), echo=lambda line: None)
   assert len(claims) == 4  # three rungs vs the book, and the ordering
   for name in ("table.md", "table.csv", "results.json", "claims.json", "ladder.png"):
