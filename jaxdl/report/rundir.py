@@ -109,12 +109,12 @@ class RunDir:
                         f"delete that line, or use a new --workdir") from None
     return records
 
-  def truncate_metrics(self, last_step: int) -> None:
-    """Drops metric lines past `last_step` (a resume replays them)."""
-    if not self.is_writer:
-      return
+  def truncate_metrics(self, last_step: int) -> list[dict[str, Any]]:
+    """Drops metric lines past `last_step` (a resume replays them); returns the records kept."""
     kept = [m for m in self.metrics() if m["step"] <= last_step]
-    write_atomic(self.file("metrics.jsonl"), "".join(json.dumps(_jsonable(m)) + "\n" for m in kept))
+    if self.is_writer:
+      write_atomic(self.file("metrics.jsonl"), "".join(json.dumps(_jsonable(m)) + "\n" for m in kept))
+    return kept
 
   def log_metrics(self, record: dict[str, Any]) -> None:
     if self.is_writer:

@@ -141,9 +141,8 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   restored = ckpt.restore(state) if ckpt else None
   if restored is not None:
     state = restored[0]
-  if rundir:  # also without a checkpoint: a run killed before its first save left epoch lines
-    rundir.truncate_metrics(int(state.step[0]))
-  history = rundir.metrics() if rundir else []
+  # Also without a checkpoint: a run killed before its first save left epoch lines.
+  history = rundir.truncate_metrics(int(state.step[0])) if rundir else []
   on_device = lambda x, y: compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)  # noqa: E731
   x_train, y_train = on_device(data.x_train, data.y_train)
   splits = {name: on_device(x, y) for name, x, y in
