@@ -13,13 +13,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags, logging
 
+from jaxdl import xla_cpu_flags
 from jaxdl.data import DATASETS
 from jaxdl.errors import UserError
 from jaxdl.initializers import INITIALIZERS
 from jaxdl.losses import LOSSES
 from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
-from jaxdl.train import SWEEPABLE, TrainConfig
+from jaxdl.train import SWEEPABLE, TrainConfig, parallel
 
 FLAGS = flags.FLAGS
 
@@ -130,8 +131,16 @@ def config_from_flags() -> TrainConfig:
 USER_ERRORS = (UserError, FileNotFoundError)
 
 
+def start_process() -> None:
+  """What every entry point does before its first computation: jaxdl's XLA:CPU flag
+  (see `jaxdl.xla_cpu_flags`), then `jax.distributed` where a cluster is detected."""
+  xla_cpu_flags.apply()
+  parallel.initialize_distributed()
+
+
 def run_cleanly(main: Callable[[], int | None]) -> int:
-  """Runs `main`; a user error prints `error: ...` to stderr and returns exit code 2.
+  """Starts the process (`start_process`) and runs `main`; a user error prints
+  `error: ...` to stderr and returns exit code 2.
 
   Library INFO logs (Orbax logs every save in detail) are hidden unless
   --verbosity was given (which also prints the error's traceback); jaxdl's own
@@ -140,6 +149,7 @@ def run_cleanly(main: Callable[[], int | None]) -> int:
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)
   try:
+    start_process()
     return main() or 0
   except USER_ERRORS as e:
     if FLAGS["verbosity"].present:  # where in the code the check fired

@@ -5,8 +5,9 @@ waiting in Execute forever) on programs with many LAPACK calls in flight at once
 the vmapped init of a 12-layer MLP with orthogonal weights (one QR per layer) never
 returned on the 2-core CPU (jax 0.10.2); with the scheduler off it takes 5 s. XLA
 reads $XLA_FLAGS when its backend starts (at the first computation, not at
-`import jax`), so importing jaxdl or jaxdl.train first is enough. A value the user
-already gave in $XLA_FLAGS wins.
+`import jax`). Importing jaxdl changes no environment: entry points (the
+experiments, the benchmarks, the tests' conftest) call `apply()` first. A value
+the user already gave in $XLA_FLAGS wins.
 """
 import os
 
@@ -17,5 +18,3 @@ def apply() -> None:
   if FLAG not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FLAG}=false".strip()
 
-
-apply()

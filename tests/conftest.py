@@ -12,6 +12,10 @@ import sys
 os.environ["XLA_FLAGS"] = " ".join(
     filter(None, [os.environ.get("XLA_FLAGS", ""), "--xla_backend_optimization_level=0"]))
 
+from jaxdl import xla_cpu_flags  # noqa: E402
+
+xla_cpu_flags.apply()  # what every entry point does before JAX starts its backend
+
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -155,9 +155,9 @@ def test_losses_against_closed_forms():
 
 
 def test_vmapped_orthogonal_init_of_a_deep_net_does_not_hang():
-  """XLA:CPU deadlocked on this (many QRs at once) until jaxdl.xla_cpu_flags; in a
+  """XLA:CPU deadlocked on this (many QRs at once) until jaxdl.xla_cpu_flags.apply(); in a
   subprocess, so a regression fails on the timeout instead of hanging the suite."""
-  code = ("import jax; from jaxdl.train.config import TrainConfig; "
+  code = ("import jax; from jaxdl import xla_cpu_flags; xla_cpu_flags.apply(); from jaxdl.train.config import TrainConfig; "
           "from jaxdl.train.steps import ReplicaProgram; from jaxdl.train.runner import CompiledReplicas; "
           "from jaxdl.train.trainer import replica_hparams; "
           "cfg = TrainConfig(model='mlp', model_options={'widths': (64,) * 22, 'kernel_init': 'orthogonal'}, "

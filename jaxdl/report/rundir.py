@@ -21,6 +21,9 @@ import numpy as np
 from jaxdl.errors import UserError
 
 
+PROVENANCE = "provenance"  # the config.json key that is not part of a run's identity
+
+
 class RunDirConflict(UserError):
   """The work directory holds a different run."""
 
@@ -56,9 +59,17 @@ def write_json(path: str, value: Any) -> None:
 
 
 class RunDir:
-  """The files of one run under `path`."""
+  """The files of one run under `path`.
 
-  def __init__(self, path: str, config: dict[str, Any], is_writer: bool = True):
+  config.json holds the run's config and, under "provenance", where the run
+  that created it came from (command, commit, versions, devices); two configs
+  are the same run when they agree on everything but the provenance. Every
+  start of the run, resumes included, appends its provenance to
+  provenance.jsonl.
+  """
+
+  def __init__(self, path: str, config: dict[str, Any], is_writer: bool = True,
+               provenance: dict[str, Any] | None = None):
     self.path = os.path.abspath(path)
     self.is_writer = is_writer
     config = _jsonable(config)
@@ -66,6 +77,7 @@ class RunDir:
     if os.path.exists(config_path):
       with open(config_path) as f:
         existing = json.load(f)
+      existing.pop(PROVENANCE, None)
       if existing != config:
         diff = sorted(k for k in set(existing) | set(config) if existing.get(k) != config.get(k))
         raise RunDirConflict(
@@ -74,7 +86,10 @@ class RunDir:
             f"same flags to resume that run.")
     elif is_writer:
       os.makedirs(self.path, exist_ok=True)
-      write_json(config_path, config)
+      write_json(config_path, {**config, **({PROVENANCE: provenance} if provenance else {})})
+    if provenance and is_writer:
+      with open(self.file("provenance.jsonl"), "a") as f:
+        f.write(json.dumps(_jsonable(provenance), sort_keys=True) + "\n")
 
   def file(self, name: str) -> str:
     return os.path.join(self.path, name)
@@ -91,8 +106,12 @@ class RunDir:
       write_json(self.file("status.json"), {"status": status, **details})
 
   def metrics(self) -> list[dict[str, Any]]:
+    return self.read_metrics(self.path)
+
+  @staticmethod
+  def read_metrics(run_path: str) -> list[dict[str, Any]]:
     """The logged records. A torn last line (killed mid-append) is dropped: a resume rewrites it."""
-    path = self.file("metrics.jsonl")
+    path = os.path.join(run_path, "metrics.jsonl")
     try:
       with open(path) as f:
         lines = [line for line in f if line.strip()]

@@ -39,6 +39,11 @@ def format_mean_std(mean: float, std: float, n: int, scale: float = 1.0, digits:
   return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
 
 
+def mean_std_text(values: Iterable[Any], scale: float = 1.0, digits: int = 2) -> str:
+  """"mean ± std" over the finite values (scaled, e.g. 100 for %); "diverged" if there are none."""
+  return format_mean_std(*mean_std(values), scale=scale, digits=digits)
+
+
 def summarize(rows: Sequence[dict[str, Any]], group_by: Sequence[str],
               metrics: Sequence[str]) -> list[dict[str, Any]]:
   """One dict per group (in first-seen order): the group keys, `n`, and per metric

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
@@ -70,3 +70,36 @@ class TrainConfig:
 
   def to_json(self) -> dict[str, Any]:
     return dataclasses.asdict(self)
+
+  @classmethod
+  def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+    """A TrainConfig from a (nested) mapping such as a config file's `train` section.
+
+    Unknown keys are an error naming the valid ones; lists become tuples (model
+    widths, seeds), and `optim` may be a mapping of `OptimConfig` fields.
+    """
+    values = dict(values)
+    optim = values.pop("optim", None)
+    _check_keys(values, cls, "train")
+    if isinstance(optim, Mapping):
+      _check_keys(optim, OptimConfig, "train.optim")
+      values["optim"] = OptimConfig(**{k: _tuples(v) for k, v in optim.items()})
+    elif optim is not None:
+      values["optim"] = optim
+    return cls(**{k: _tuples(v) for k, v in values.items()})
+
+
+def _check_keys(values: Mapping[str, Any], cls: type, where: str) -> None:
+  valid = [f.name for f in dataclasses.fields(cls)]
+  unknown = sorted(set(values) - set(valid))
+  if unknown:
+    raise UserError(f"unknown {where} key(s) {unknown}; valid: {', '.join(valid)}")
+
+
+def _tuples(value: Any) -> Any:
+  """Lists (and lists inside mappings) as tuples: configs read from JSON compare equal."""
+  if isinstance(value, Mapping):
+    return {k: _tuples(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return tuple(_tuples(v) for v in value)
+  return value

@@ -29,6 +29,7 @@ from jaxdl.train.checkpoint import Checkpointer, PreemptionFlag
 from jaxdl.train.config import TrainConfig
 from jaxdl.train.runner import CompiledReplicas, choose_runner
 from jaxdl.train.state import TrainState
+from jaxdl.train.status import RunStatus
 from jaxdl.train.steps import ReplicaProgram
 
 
@@ -36,7 +37,7 @@ from jaxdl.train.steps import ReplicaProgram
 class RunResult:
   """What a run returns to its caller (and writes to results.json)."""
   config: TrainConfig
-  status: str                       # done | diverged | incomplete
+  status: RunStatus                 # done | diverged | incomplete
   replicas: list[dict[str, Any]]    # per replica: hyper-parameters and final measurements
   history: list[dict[str, Any]]     # the metrics.jsonl records, one per epoch
   table: str                        # markdown, mean +/- std over seeds
@@ -89,16 +90,44 @@ def _fmt(values: np.ndarray, scale: float = 1.0, digits: int = 3) -> str:
 EpochHook = Callable[[TrainState, "ReplicaProgram", dict[str, jax.Array]], dict[str, Any]]
 
 
+@dataclasses.dataclass
+class _Run:
+  """Everything `train_and_evaluate` set up before its first step."""
+  cfg: TrainConfig
+  data: Dataset
+  program: ReplicaProgram
+  compiled: CompiledReplicas
+  mesh: Any
+  replicas: list[dict[str, float]]
+  hp: dict[str, jax.Array]
+  state: TrainState
+  restored: bool
+  history: list[dict[str, Any]]
+  train: tuple[jax.Array, jax.Array]
+  splits: dict[str, tuple[jax.Array, jax.Array]]
+  spe: int
+  rundir: RunDir | None
+  ckpt: Checkpointer | None
+
+
 def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Dataset | None = None,
                        echo: Callable[[str], None] = print,
                        epoch_hook: EpochHook | None = None, mesh: Any = "auto",
-                       program_factory: Callable[..., ReplicaProgram] = ReplicaProgram) -> RunResult:
+                       program_factory: Callable[..., ReplicaProgram] = ReplicaProgram,
+                       extra_config: dict[str, Any] | None = None,
+                       provenance: dict[str, Any] | None = None) -> RunResult:
   """Trains cfg's replicas (resuming from `workdir` if it holds a checkpoint).
 
   `mesh`: a `jaxdl.train.parallel` mesh (replicas over its "replica" axis, each
   batch over "data"), None for one device, or "auto": a mesh over all devices
-  when there are several. Under SLURM (several tasks), on a TPU VM, or with
-  $JAX_COORDINATOR_ADDRESS set, `jax.distributed` is started first.
+  when there are several. Several processes (SLURM, a TPU pod) must have
+  started `jax.distributed` before (the entry points do, see
+  `parallel.initialize_distributed`).
+
+  `data`: the dataset, if the caller built it (a subset, an expanded training
+  set); `extra_config` then records how, in config.json, so that a run
+  directory never resumes on other data. `provenance` (see
+  `jaxdl.report.provenance`) is saved with the config.
 
   `program_factory(cfg, num_classes, input_shape, steps_per_epoch)` builds the
   per-replica program: a `ReplicaProgram` subclass that overrides `objective`
@@ -112,7 +141,33 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   Values should be per-replica arrays [K, ...] or plain numbers.
   """
   start = time.time()
-  parallel.initialize_distributed()
+  run = _setup(cfg, workdir, data, mesh, program_factory, extra_config, provenance)
+  state, status = _train(run, echo, epoch_hook)
+  result = _results(run, state, status, workdir, time.time() - start)
+  if run.rundir:
+    _write_outputs(run.rundir, result)
+  return result
+
+
+def load_run(cfg: TrainConfig, workdir: str, *, data: Dataset | None = None,
+             program_factory: Callable[..., ReplicaProgram] = ReplicaProgram,
+             extra_config: dict[str, Any] | None = None) -> RunResult:
+  """A finished run, restored from its last checkpoint without training or writing anything.
+
+  For measurements on trained models (attacks, diagnostics) made after the run.
+  """
+  start = time.time()
+  run = _setup(cfg, workdir, data, None, program_factory, extra_config, None, write=False)
+  if not run.restored:
+    raise UserError(f"{workdir} has no checkpoint to load: train that run first")
+  status = RunStatus((run.rundir.status() or {}).get("status", RunStatus.INCOMPLETE))
+  return _results(run, run.state, status, workdir, time.time() - start)
+
+
+def _setup(cfg: TrainConfig, workdir: str | None, data: Dataset | None, mesh: Any,
+           program_factory: Callable[..., ReplicaProgram], extra_config: dict[str, Any] | None,
+           provenance: dict[str, Any] | None, write: bool = True) -> _Run:
+  """Data, program, compiled replicas and the initial (or restored) state; the run directory."""
   if data is None:
     data = load_dataset(cfg.dataset, data_dir=cfg.data_dir, val_size=cfg.val_size,
                         download=cfg.download, **cfg.data_options)
@@ -134,94 +189,112 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   compiled = CompiledReplicas(program, n_train, mesh)
   hp = compiled.place(hp)
   state = compiled.init(hp)  # builds the model and optimizer: bad options fail here, before any write
-  is_writer = jax.process_index() == 0
-  rundir = RunDir(workdir, {**cfg.to_json(), **program.extra_config()}, is_writer) if workdir else None
-  ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints) if workdir else None
-  runner = choose_runner(cfg.epoch_runner)
+  rundir = ckpt = None
+  if workdir:
+    config = {**cfg.to_json(), **program.extra_config(), **(extra_config or {})}
+    rundir = RunDir(workdir, config, write and jax.process_index() == 0, provenance)
+    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints)
   restored = ckpt.restore(state) if ckpt else None
   if restored is not None:
     state = restored[0]
   # Also without a checkpoint: a run killed before its first save left epoch lines.
   history = rundir.truncate_metrics(int(state.step[0])) if rundir else []
   on_device = lambda x, y: compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)  # noqa: E731
-  x_train, y_train = on_device(data.x_train, data.y_train)
   splits = {name: on_device(x, y) for name, x, y in
             [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
+  return _Run(cfg, data, program, compiled, mesh, replicas, hp, state, restored is not None, history,
+              on_device(data.x_train, data.y_train), splits, spe, rundir, ckpt)
+
+
+def _train(run: _Run, echo: Callable[[str], None],
+           epoch_hook: EpochHook | None) -> tuple[TrainState, RunStatus]:
+  """The epoch loop: train, evaluate, log, checkpoint; stops early on a preemption signal."""
+  cfg, rundir, ckpt, state = run.cfg, run.rundir, run.ckpt, run.state
+  is_writer = jax.process_index() == 0
   # Events are logged per epoch: drop those a resume is about to write again.
-  next_epoch = history[-1]["epoch"] + 1 if history else None
-  events = EventWriter(os.path.join(workdir, "tb"), is_writer, purge_step=next_epoch) if workdir else None
+  next_epoch = run.history[-1]["epoch"] + 1 if run.history else None
+  events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, purge_step=next_epoch) if rundir else None
   # Before the startup line: from the moment a launcher can see the run started, a
   # preemption signal means "checkpoint at the next step", never a kill.
   preempt = PreemptionFlag()
-  status = "incomplete"
+  status = RunStatus.INCOMPLETE
   try:
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
-    echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(mesh)}, "
-         f"epoch runner '{runner}' ({jax.default_backend()}), {len(replicas)} replica(s) "
-         f"({compiled.batching}), "
-         f"{data.describe()}")
+    echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(run.mesh)}, "
+         f"epoch runner '{choose_runner(cfg.epoch_runner)}' ({jax.default_backend()}), "
+         f"{len(run.replicas)} replica(s) ({run.compiled.batching}), {run.data.describe()}")
     if not is_writer:
       echo = lambda line: None  # noqa: E731
-    if restored is not None:
-      echo(f"resumed from step {int(state.step[0])} ({workdir})")
-    if epoch_hook and not history:
-      record0 = {"epoch": 0, "step": 0, **epoch_hook(state, program, hp)}
-      history.append(record0)
-      if rundir:
-        rundir.log_metrics(record0)
+    if run.restored:
+      echo(f"resumed from step {int(state.step[0])} ({rundir.path})")
+    if epoch_hook and not run.history:
+      _log_record(run, {"epoch": 0, "step": 0, **epoch_hook(state, run.program, run.hp)}, None)
     if rundir:
-      rundir.set_status("running")
-    while int(state.step[0]) < cfg.epochs * spe and bool(jnp.any(state.active)):
-      epoch_start = time.time()
-      # The scanned epoch starts at an epoch boundary; a mid-epoch checkpoint (the loop
-      # runner's, e.g. saved on CPU and resumed on GPU) is first stepped to the boundary.
-      if runner == "scan" and int(state.step[0]) % spe == 0:
-        state = compiled.epoch(state, hp, x_train, y_train)
-        interrupted = parallel.any_process(preempt.requested)
-      else:
-        def after_step(s: TrainState) -> bool:
-          step = int(s.step[0])
-          if ckpt and cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step % spe:
-            ckpt.save(s, {"step": step})
-          return parallel.any_process(preempt.requested)  # all processes stop at the same step
-        state, interrupted = compiled.run_epoch_loop(state, hp, x_train, y_train, after_step)
-      if interrupted and int(state.step[0]) % spe:
-        if ckpt:
-          ckpt.save(state, {"step": int(state.step[0])})
-        echo(f"preempted at step {int(state.step[0])}: checkpoint saved, exiting")
-        break
-      state = jax.block_until_ready(state)
-      state, record = _end_of_epoch(cfg, compiled, state, hp, splits, spe, time.time() - epoch_start)
-      state = compiled.place(state)  # the bookkeeping leaves _end_of_epoch set are host values
-      if epoch_hook:
-        record.update(epoch_hook(state, program, hp))
-      history.append(record)
-      if rundir:
-        rundir.log_metrics(record)
-        events.write(record)
-      echo(_progress_line(cfg, record))
-      _log_new_divergences(cfg, replicas, history, echo)
-      if ckpt:
-        ckpt.save(state, {"step": int(state.step[0])})
+      rundir.set_status(RunStatus.RUNNING)
+    while int(state.step[0]) < cfg.epochs * run.spe and bool(jnp.any(state.active)):
+      state, interrupted = _train_epoch(run, state, preempt, echo, epoch_hook, events)
       if interrupted:
         echo(f"preempted at step {int(state.step[0])}: checkpoint saved, exiting")
         break
     else:
-      status = "diverged" if bool(jnp.all(state.diverged)) else "done"
+      status = RunStatus.DIVERGED if bool(jnp.all(state.diverged)) else RunStatus.DONE
   finally:
     preempt.restore_handlers()
     if ckpt:
       ckpt.close()
     if events:
       events.close()
+  return state, status
 
-  result_rows = _replica_results(cfg, compiled, state, hp, replicas, history, x_train, y_train, splits)
-  table = _results_table(cfg, result_rows)
-  wall = time.time() - start
-  result = RunResult(cfg, status, result_rows, history, table, state, program, hp, data, workdir, wall)
-  if rundir:
-    _write_outputs(rundir, result)
-  return result
+
+def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, epoch_hook,
+                 events) -> tuple[TrainState, bool]:
+  """Steps to the end of the current epoch (or to a preemption), then evaluates and checkpoints."""
+  cfg, ckpt, spe = run.cfg, run.ckpt, run.spe
+  epoch_start = time.time()
+  # The scanned epoch starts at an epoch boundary; a mid-epoch checkpoint (the loop
+  # runner's, e.g. saved on CPU and resumed on GPU) is first stepped to the boundary.
+  if choose_runner(cfg.epoch_runner) == "scan" and int(state.step[0]) % spe == 0:
+    state = run.compiled.epoch(state, run.hp, *run.train)
+    interrupted = parallel.any_process(preempt.requested)
+  else:
+    def after_step(s: TrainState) -> bool:
+      step = int(s.step[0])
+      if ckpt and cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step % spe:
+        ckpt.save(s, {"step": step})
+      return parallel.any_process(preempt.requested)  # all processes stop at the same step
+    state, interrupted = run.compiled.run_epoch_loop(state, run.hp, *run.train, after_step)
+  if interrupted and int(state.step[0]) % spe:
+    if ckpt:
+      ckpt.save(state, {"step": int(state.step[0])})
+    return state, True
+  state = jax.block_until_ready(state)
+  state, record = _end_of_epoch(cfg, run.compiled, state, run.hp, run.splits, spe, time.time() - epoch_start)
+  state = run.compiled.place(state)  # the bookkeeping leaves _end_of_epoch set are host values
+  if epoch_hook:
+    record.update(epoch_hook(state, run.program, run.hp))
+  _log_record(run, record, events)
+  echo(_progress_line(cfg, record))
+  _log_new_divergences(cfg, run.replicas, run.history, echo)
+  if ckpt:
+    ckpt.save(state, {"step": int(state.step[0])})
+  return state, interrupted
+
+
+def _log_record(run: _Run, record: dict[str, Any], events: EventWriter | None) -> None:
+  run.history.append(record)
+  if run.rundir:
+    run.rundir.log_metrics(record)
+  if events:
+    events.write(record)
+
+
+def _results(run: _Run, state: TrainState, status: RunStatus, workdir: str | None,
+             wall_time_s: float) -> RunResult:
+  rows = _replica_results(run.cfg, run.compiled, state, run.hp, run.replicas, run.history, run.train,
+                          run.splits)
+  return RunResult(run.cfg, status, rows, run.history, _results_table(run.cfg, rows), state, run.program,
+                   run.hp, run.data, workdir, wall_time_s)
 
 
 def _end_of_epoch(cfg: TrainConfig, compiled: CompiledReplicas, state: TrainState,
@@ -278,15 +351,16 @@ def _log_new_divergences(cfg, replicas, history, echo) -> None:
          f"divergence_loss={cfg.divergence_loss:g}; frozen there")
 
 
-def _replica_results(cfg, compiled, state, hp, replicas, history, x_train, y_train, splits):
+def _replica_results(cfg, compiled, state, hp, replicas, history, train, splits):
   """Per replica: final train/val/test accuracy (eval mode), best-val bookkeeping, status."""
   s = jax.device_get(state)
-  train_ev = jax.device_get(compiled.evaluate(state, hp, x_train, y_train))
+  train_ev = jax.device_get(compiled.evaluate(state, hp, *train))
   evs = {name: jax.device_get(compiled.evaluate(state, hp, x, y)) for name, (x, y) in splits.items()}
   rows = []
   for k, rep in enumerate(replicas):
     dead = bool(s.diverged[k])
-    row = {**rep, "status": "diverged" if dead else ("stopped_early" if s.stopped[k] else "done"),
+    status = RunStatus.DIVERGED if dead else RunStatus.STOPPED_EARLY if s.stopped[k] else RunStatus.DONE
+    row = {**rep, "status": status,
            "diverged_step": int(s.diverged_step[k]) if dead else None,
            "epochs": history[-1]["epoch"] if history else 0,
            "train_acc": math_nan_if(dead, train_ev["accuracy"][k]),
@@ -318,7 +392,7 @@ def _results_table(cfg: TrainConfig, rows: list[dict[str, Any]]) -> str:
     members = [r for r in rows if all(r[k] == srow[k] for k in cfg.sweep)]
     cells = [f"{srow[k]:g}" for k in cfg.sweep] + [str(srow["n"])]
     cells += [tables.format_mean_std(srow[f"{m}_mean"], srow[f"{m}_std"], srow[f"{m}_n"], 100) for m in metrics]
-    cells.append(f"{sum(r['status'] == 'diverged' for r in members)}/{len(members)}")
+    cells.append(f"{sum(r['status'] == RunStatus.DIVERGED for r in members)}/{len(members)}")
     body.append(cells)
   return tables.markdown_table(header, body)
 
@@ -330,7 +404,7 @@ def _write_outputs(rundir: RunDir, result: RunResult) -> None:
   rundir.write_text("table.md", result.table)
   header = list(rows[0])
   rundir.write_text("table.csv", tables.csv_table(header, [[r[h] for h in header] for r in rows]))
-  rundir.set_status(result.status, diverged=[k for k, r in enumerate(rows) if r["status"] == "diverged"])
+  rundir.set_status(result.status, diverged=[k for k, r in enumerate(rows) if r["status"] == RunStatus.DIVERGED])
   trained = [h for h in result.history if "train_loss" in h]  # not the epoch-0 hook record
   if trained and rundir.is_writer:
     curves = {m: np.array([h[m] for h in trained], dtype=float)

@@ -1,0 +1,55 @@
+"""Helpers for the studies' config files (`ml_collections`): the engine's settings as a section.
+
+`train_section(**overrides)` is every `TrainConfig` field (and `optim`'s
+`OptimConfig` fields) with its default, so a field added to `TrainConfig` is
+at once a key of every study config (`--config.train.<field>=...`), with no
+copy into flags or presets.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ml_collections import ConfigDict, config_dict
+
+from jaxdl.optim import OptimConfig
+from jaxdl.train import TrainConfig
+
+# Fields whose default is None need a declared type to be overridable from the command line.
+_OPTIONAL_TYPES = {"data_dir": str}
+
+
+def _section(cls: type, overrides: dict[str, Any]) -> ConfigDict:
+  fields = {f.name: f for f in dataclasses.fields(cls)}
+  unknown = sorted(set(overrides) - set(fields))
+  if unknown:
+    raise KeyError(f"unknown {cls.__name__} field(s) {unknown}; valid: {', '.join(fields)}")
+  values = {}
+  for name, field in fields.items():
+    default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+    value = overrides.get(name, default)
+    if name == "optim":
+      value = optim_section(**(value if isinstance(value, dict) else dataclasses.asdict(value)))
+    elif value is None:
+      value = config_dict.placeholder(_OPTIONAL_TYPES.get(name, str))
+    elif isinstance(value, list):
+      value = tuple(value)
+    values[name] = value
+  return ConfigDict(values)
+
+
+def optim_section(**overrides: Any) -> ConfigDict:
+  return _section(OptimConfig, overrides)
+
+
+def train_section(**overrides: Any) -> ConfigDict:
+  """A `train` config section: TrainConfig's defaults with `overrides` (optim as a dict)."""
+  return _section(TrainConfig, overrides)
+
+
+def train_config(section: ConfigDict, **changes: Any) -> TrainConfig:
+  """The TrainConfig of a `train` section, with `changes` (e.g. model, model_options, seeds)."""
+  values = section.to_dict()
+  if isinstance(changes.get("optim"), dict):
+    changes["optim"] = {**values["optim"], **changes["optim"]}
+  return TrainConfig.from_dict({**values, **changes})

@@ -1,0 +1,155 @@
+"""The command line every study shares: a config file with overrides, cells, resume, report.
+
+  python -m experiments.<study> [--config=experiments/<study>/config.py:quick]
+      [--config.<key>=<value> ...] [--workdir=runs/<study>] [--cells=a,b*] [--list_cells]
+      [--report_only]
+
+The config file's variants: `smoke` (seconds, for tests), `quick` (a laptop
+CPU), `full` (the papers' scale, for GPU/TPU). Every cell is a run directory
+`<workdir>/cells/<cell>/`: a finished cell is skipped, an interrupted one
+resumes from its checkpoint, so running the same command again continues a
+killed study. `--cells` runs only the cells it matches (comma-separated shell
+globs), e.g. one cell per SLURM array task; the report (tables, verdicts,
+figures) is made once every cell has finished, or with `--report_only` from
+the cell directories alone. Exit codes: 0 done, 2 bad input, 3 interrupted
+(preempted: run again to resume).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from absl import app, flags
+from ml_collections import ConfigDict, config_flags
+
+from experiments.common import run_cleanly
+from jaxdl.errors import UserError
+from jaxdl.report.provenance import provenance
+from jaxdl.report.rundir import RunDir
+from jaxdl.study import Report, Study, StudyInterrupted, load_records, run_cells, select_cells
+from jaxdl.study.records import cell_dir
+from jaxdl.study.runner import is_finished
+
+FLAGS = flags.FLAGS
+EXIT_INTERRUPTED = 3
+
+
+def define_flags(study: Study) -> None:
+  config_flags.DEFINE_config_file("config", f"{os.path.relpath(study.config_file)}:quick",
+                                  "The study's config file and variant (smoke | quick | full), "
+                                  "path:variant; override any field with --config.<field>=<value>.",
+                                  lock_config=True)
+  flags.DEFINE_string("workdir", f"runs/{study.name}", "The study's directory: cells/<cell>/ and the report.")
+  flags.DEFINE_list("cells", [], "Run only these cells (comma-separated shell globs; see --list_cells).")
+  flags.DEFINE_bool("list_cells", False, "Print the cells (and whether each has finished), then exit.")
+  flags.DEFINE_bool("report_only", False, "Make the tables, verdicts and figures from the finished cell "
+                    "directories in --workdir, without training (the config saved there is used).")
+
+
+def main(study: Study) -> None:
+  """`python -m experiments.<study>`: defines the flags and runs the study."""
+  define_flags(study)
+  app.run(lambda argv: sys.exit(run_cleanly(lambda: run(study, argv))), flags_parser=_parse_flags)
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  """absl's parsing, with a bad --config override reported in one line that names the valid keys."""
+  try:
+    return FLAGS(argv)
+  except (flags.Error, AttributeError, KeyError, TypeError, ValueError) as e:
+    config = _config_or_none(argv)
+    bad = _unknown_override(argv, config) if config is not None else None
+    message = (f"unknown config key --config.{bad}; valid keys: {', '.join(flat_keys(config))}"
+               if bad else str(e).strip().splitlines()[-1])
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _config_or_none(argv: list[str]) -> ConfigDict | None:
+  """The config named by --config in argv (or the default), loaded without overrides."""
+  spec = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), FLAGS["config"].default)
+  path, _, variant = spec.partition(":")
+  try:
+    module = config_flags._LoadConfigModule("study_config", path)  # noqa: SLF001 (the flag's own loader)
+    return module.get_config(variant) if variant else module.get_config()
+  except Exception:  # noqa: BLE001 -- only to name the valid keys; the flag's error is reported anyway
+    return None
+
+
+def flat_keys(config: ConfigDict, prefix: str = "") -> list[str]:
+  keys = []
+  for key, value in config.items():
+    keys += flat_keys(value, f"{prefix}{key}.") if isinstance(value, ConfigDict) else [prefix + key]
+  return keys
+
+
+def _unknown_override(argv: list[str], config: ConfigDict) -> str | None:
+  valid = set(flat_keys(config))
+  for arg in argv:
+    if arg.startswith("--config."):
+      key = arg[len("--config."):].split("=", 1)[0]
+      if key not in valid:
+        return key
+  return None
+
+
+def variant() -> str:
+  return config_flags.get_config_filename(FLAGS["config"]).rpartition(":")[2]
+
+
+def saved_config(workdir: str) -> ConfigDict:
+  path = os.path.join(workdir, "config.json")
+  try:
+    with open(path) as f:
+      return ConfigDict(_tuples(json.load(f)["config"]))
+  except FileNotFoundError:
+    raise UserError(f"--report_only: no {path}; run the study into that --workdir first") from None
+
+
+def _tuples(value: Any) -> Any:
+  """JSON lists back to the tuples config files use."""
+  if isinstance(value, dict):
+    return {k: _tuples(v) for k, v in value.items()}
+  if isinstance(value, list):
+    return tuple(_tuples(v) for v in value)
+  return value
+
+
+def run(study: Study, argv: list[str]) -> int:
+  if len(argv) > 1:
+    raise UserError(f"unexpected arguments {argv[1:]}; settings are --config.<field>=<value>")
+  start, workdir = time.time(), os.path.abspath(FLAGS.workdir)
+  config = saved_config(workdir) if FLAGS.report_only else FLAGS.config
+  cells = study.cells(config)
+  selected = select_cells(cells, FLAGS.cells)
+  if FLAGS.list_cells:
+    for cell in cells:
+      print(f"{cell.name}\t{type(cell).__name__}\t{'finished' if is_finished(workdir, cell) else '-'}")
+    return 0
+  print(f"{study.title}\nconfig ({'saved in ' + workdir if FLAGS.report_only else variant()}):\n{config}",
+        flush=True)
+  if not FLAGS.report_only:
+    record = {"study": study.name, "config": config.to_dict()}
+    RunDir(workdir, record, provenance=provenance(config_variant=variant()))
+    try:
+      run_cells(cells, selected, workdir, provenance=provenance(config_variant=variant()))
+    except StudyInterrupted as e:
+      print(f"interrupted: {e}", file=sys.stderr)
+      return EXIT_INTERRUPTED
+  unfinished = [c.name for c in cells if not is_finished(workdir, c)]
+  if unfinished:
+    if FLAGS.report_only:
+      raise UserError(f"--report_only: {len(unfinished)} cell(s) not finished: {', '.join(unfinished)}")
+    print(f"{len(cells) - len(unfinished)} of {len(cells)} cells finished; the report is made when all "
+          f"are (then, or with --report_only)")
+    return 0
+  report = Report(workdir)
+  study.report(config, load_records(workdir, [c.name for c in cells]), report)
+  report.write()
+  print(f"\n{study.name}: {time.time() - start:.0f} s; outputs in {workdir} (cells in "
+        f"{os.path.dirname(cell_dir(workdir, 'x'))})")
+  return 0
+
