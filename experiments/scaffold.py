@@ -16,11 +16,12 @@ the cell directories alone. Exit codes: 0 done, 2 bad input, 3 interrupted
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Sequence
 
 from absl import app, flags
 from ml_collections import ConfigDict, config_flags
@@ -29,7 +30,7 @@ from experiments.common import run_cleanly
 from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
 from jaxdl.report.rundir import RunDir
-from jaxdl.study import Report, Study, StudyInterrupted, load_records, run_cells, select_cells
+from jaxdl.study import Cell, Report, Study, StudyInterrupted, load_records, run_cells, select_cells
 from jaxdl.study.records import cell_dir
 from jaxdl.study.runner import is_finished
 
@@ -73,7 +74,9 @@ def _config_or_none(argv: list[str]) -> ConfigDict | None:
   spec = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), FLAGS["config"].default)
   path, _, variant = spec.partition(":")
   try:
-    module = config_flags._LoadConfigModule("study_config", path)  # noqa: SLF001 (the flag's own loader)
+    module_spec = importlib.util.spec_from_file_location("study_config", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
     return module.get_config(variant) if variant else module.get_config()
   except Exception:  # noqa: BLE001 -- only to name the valid keys; the flag's error is reported anyway
     return None
@@ -118,6 +121,12 @@ def _tuples(value: Any) -> Any:
   return value
 
 
+def cells_listing(cells: Sequence[Cell], workdir: str) -> str:
+  """One tab-separated line per cell: name, kind, finished or -, the cells it needs (launch/ reads it)."""
+  return "\n".join(f"{c.name}\t{type(c).__name__}\t{'finished' if is_finished(workdir, c) else '-'}\t"
+                   f"{','.join(c.needs)}" for c in cells)
+
+
 def run(study: Study, argv: list[str]) -> int:
   if len(argv) > 1:
     raise UserError(f"unexpected arguments {argv[1:]}; settings are --config.<field>=<value>")
@@ -126,8 +135,7 @@ def run(study: Study, argv: list[str]) -> int:
   cells = study.cells(config)
   selected = select_cells(cells, FLAGS.cells)
   if FLAGS.list_cells:
-    for cell in cells:
-      print(f"{cell.name}\t{type(cell).__name__}\t{'finished' if is_finished(workdir, cell) else '-'}")
+    print(cells_listing(cells, workdir))
     return 0
   print(f"{study.title}\nconfig ({'saved in ' + workdir if FLAGS.report_only else variant()}):\n{config}",
         flush=True)

@@ -13,22 +13,28 @@ inputs: divided by the standardization scale).
 Clipping: `bounds=(lo, hi)` clips adversarial inputs to the valid input range;
 `bounds=None` does not clip (Goodfellow et al. did not).
 
-Adversarial training: `AdversarialProgram` overrides the engine's
-`ReplicaProgram.objective`; `train_and_evaluate(..., program_factory=...)` runs it.
+Adversarial training: `adversarial_objective` is Goodfellow et al.'s mixed
+loss; `jaxdl.train.adversarial.AdversarialProgram` trains it on the engine.
+
+Evaluation over a test set: `Replicas` holds a trained model's K replicas;
+`attack_replicas` has each replica attack itself (FGSM or PGD) in chunks of
+the test set and returns the adversarial inputs and per-replica error and
+confidence; `transfer_error` scores other replicas on them.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+import functools
+from typing import Any, Callable, Sequence
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl.data import Dataset
 from jaxdl.errors import UserError
 from jaxdl.losses import softmax_cross_entropy
-from jaxdl.train.state import TrainState
-from jaxdl.train.steps import HParams, ReplicaProgram
 
 LogitsFn = Callable[[jax.Array], jax.Array]
 Bounds = tuple[float, float] | None
@@ -185,23 +191,116 @@ def adversarial_objective(objective: Objective, params: Any, x: jax.Array, eps: 
 
 
 @dataclasses.dataclass(frozen=True)
-class AdversarialProgram(ReplicaProgram):
-  """The engine's replica program with the adversarial-training objective.
+class Replicas:
+  """K trained replicas of one model: what the evaluation loops below attack.
 
-  Overrides only `ReplicaProgram.objective`; the step, replicas, runner,
-  evaluation and checkpoints are the engine's: pass
-  `functools.partial(AdversarialProgram, eps=..., alpha=...)` as
-  `train_and_evaluate(..., program_factory=...)`.
+  model: the Flax module, applied with train=False; variables: its variables
+  with leaves [K, ...]; diverged: [K] bool. A diverged replica's statistics
+  are NaN (reported apart, never averaged in).
   """
-  eps: float = 0.25
-  alpha: float = 0.5
-  random_start: bool = False
-  bounds: Bounds = None
+  model: nn.Module
+  variables: Any
+  diverged: np.ndarray
 
-  def objective(self, params: Any, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array,
-                dropout_key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, Any]]:
-    """alpha * J(x) + (1 - alpha) * J(x_adv); the same dropout mask for both passes."""
-    start_key = jax.random.fold_in(dropout_key, 1) if self.random_start else None
-    clean = super().objective
-    return adversarial_objective(lambda p, z: clean(p, state, hp, z, y, dropout_key), params, x,
-                                 self.eps, self.alpha, start_key=start_key, bounds=self.bounds)
+  def __len__(self) -> int:
+    return len(self.diverged)
+
+  def select(self, order: Sequence[int]) -> "Replicas":
+    """Replica order[k] as replica k (e.g. [0]: the first alone; a roll: each paired with the next)."""
+    order = np.asarray(order)
+    return Replicas(self.model, jax.tree_util.tree_map(lambda leaf: leaf[order], self.variables),
+                    np.asarray(self.diverged)[order])
+
+
+@dataclasses.dataclass(frozen=True)
+class PGDSettings:
+  """PGD's schedule: `steps` signed steps of `step_size` (model-input units), the worst case
+  of `restarts` random starts drawn from PRNGKey(seed)."""
+  steps: int
+  step_size: float
+  restarts: int = 1
+  seed: int = 0
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def replica_logits(model: nn.Module, variables: Any, x: jax.Array) -> jax.Array:
+  """Replica k's logits on its own inputs x[k]: variables [K, ...], x [K, B, ...] -> [K, B, C]."""
+  return jax.vmap(lambda v, xk: model.apply(v, xk, train=False))(variables, x)
+
+
+@functools.partial(jax.jit, static_argnames=("model", "bounds", "steps", "restarts"))
+def _self_attack_chunk(model: nn.Module, variables: Any, x: jax.Array, y: jax.Array,
+                       key: jax.Array | None, eps: float, step_size: float, steps: int, restarts: int,
+                       bounds: Bounds) -> tuple[jax.Array, jax.Array]:
+  """Each replica attacks itself: FGSM when key is None, else PGD.
+
+  x [B, ...] -> (adversarial inputs [K, B, ...], the attacked replica's logits on them [K, B, C]).
+  """
+  def one(v):
+    logits_fn = lambda z: model.apply(v, z, train=False)  # noqa: E731
+    if key is None:
+      x_adv = fgsm(logits_fn, x, y, eps, bounds=bounds)
+    else:
+      x_adv = pgd(logits_fn, x, y, eps, steps=steps, step_size=step_size, key=key, restarts=restarts,
+                  bounds=bounds)
+    return x_adv, logits_fn(x_adv)
+  return jax.vmap(one)(variables)
+
+
+def chunk_slices(n: int, size: int) -> list[slice]:
+  """[0, n) as consecutive slices of at most `size` examples (bounds the attacks' memory)."""
+  return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def replica_error_stats(logits: np.ndarray, y: np.ndarray, diverged: np.ndarray) -> dict[str, list[float]]:
+  """Per replica, from logits [K, N, C] and labels [N]: `misclassification_stats`' "error"
+  and "confidence_on_errors", each a list of K floats, NaN for a diverged replica."""
+  stats = jax.vmap(misclassification_stats, in_axes=(0, None))(jnp.asarray(logits), jnp.asarray(y))
+  return {name: [float("nan") if dead else float(v) for v, dead in zip(np.asarray(values), diverged)]
+          for name, values in stats.items()}
+
+
+def attack_replicas(replicas: Replicas, x: np.ndarray, y: np.ndarray, eps: float, *,
+                    pgd_settings: PGDSettings | None = None, bounds: Bounds = None,
+                    chunk: int = 1000) -> tuple[np.ndarray, dict[str, list[float]]]:
+  """Each replica attacked by itself, FGSM (or PGD with `pgd_settings`), in chunks of the test set.
+
+  x [N, ...], y [N]; eps, the PGD step size and bounds in model-input units.
+  Returns (the adversarial inputs [K, N, ...], `replica_error_stats` of each
+  replica on its own adversarial inputs). eps = 0 gives the clean error.
+  """
+  if pgd_settings is None:
+    key, steps, step_size, restarts = None, 1, 0.0, 1
+  else:
+    key = jax.random.PRNGKey(pgd_settings.seed)
+    steps, step_size, restarts = pgd_settings.steps, pgd_settings.step_size, pgd_settings.restarts
+  adversarial, logits = [], []
+  for part in chunk_slices(len(y), chunk):
+    x_adv, part_logits = _self_attack_chunk(replicas.model, replicas.variables, jnp.asarray(x[part]),
+                                            jnp.asarray(y[part]), key, eps, step_size, steps, restarts,
+                                            bounds)
+    adversarial.append(np.asarray(x_adv))
+    logits.append(np.asarray(part_logits))
+  stats = replica_error_stats(np.concatenate(logits, 1), y, replicas.diverged)
+  return np.concatenate(adversarial, 1), stats
+
+
+def transfer_error(x_adv: np.ndarray, y: np.ndarray, source_diverged: np.ndarray, target: Replicas, *,
+                   next_seed: bool = False, chunk: int = 1000) -> list[float]:
+  """Error of target replicas on inputs crafted against source replicas, per source replica k.
+
+  x_adv [K, N, ...]: source replica k's adversarial inputs (`attack_replicas`),
+  y [N]. The target is replica k, or with `next_seed` replica k+1 (mod K): two
+  nets of one architecture trained from one seed (a net and its adversarially
+  trained twin share init and data order) are then never paired, and every
+  pair is independently trained; all NaN with a single replica. NaN where the
+  source or the target replica diverged.
+  """
+  k_count = len(source_diverged)
+  if next_seed and k_count < 2:
+    return [float("nan")] * k_count
+  paired = target.select(np.roll(np.arange(k_count), -1) if next_seed else np.arange(k_count))
+  logits = np.concatenate([
+      np.asarray(replica_logits(paired.model, paired.variables, jnp.asarray(x_adv[:, part])))
+      for part in chunk_slices(len(y), chunk)], 1)
+  return replica_error_stats(logits, y, np.asarray(source_diverged) | paired.diverged)["error"]

@@ -114,15 +114,21 @@ def write_script(sweep_dir: str, text: str) -> str:
   return path
 
 
-def sbatch_command(script: str, indices: Sequence[int], max_concurrent: int = 0) -> list[str]:
-  """`sbatch --parsable --array=...` (the command line's --array wins over the script's)."""
-  return ["sbatch", "--parsable", f"--array={array_spec(indices, max_concurrent)}", script]
+def sbatch_command(script: str, indices: Sequence[int], max_concurrent: int = 0,
+                   extra: Sequence[str] = ()) -> list[str]:
+  """`sbatch --parsable --array=...` (the command line's --array wins over the script's);
+  `extra`: more sbatch options, e.g. `--dependency=afterok:<job>`."""
+  return ["sbatch", "--parsable", f"--array={array_spec(indices, max_concurrent)}", *extra, script]
 
 
 def submit(script: str, indices: Sequence[int], max_concurrent: int = 0) -> str:
   """Submits the array tasks `indices`; returns the job id."""
-  cmd = sbatch_command(script, indices, max_concurrent)
-  proc = subprocess.run(cmd, capture_output=True, text=True)
+  return submit_command(sbatch_command(script, indices, max_concurrent))
+
+
+def submit_command(cmd: Sequence[str]) -> str:
+  """Runs an `sbatch --parsable` command; returns the job id."""
+  proc = subprocess.run(list(cmd), capture_output=True, text=True)
   if proc.returncode:
     raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
   match = re.match(r"\d+", proc.stdout.strip())

@@ -34,28 +34,42 @@ from jaxdl.errors import UserError
 from launch import plan, slurm, tpu
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("experiment", None, "Module run with `python -m`, e.g. experiments.train.")
-flags.DEFINE_multi_string("grid", [], "flag=v1,v2,... or flag=start:stop; repeatable (product).")
-flags.DEFINE_string("sweep_dir", None, "Where the runs' directories go (default runs/sweep_<experiment>).")
-flags.DEFINE_enum("backend", "local", ["local", "slurm", "tpu"], "Where the runs go.")
-flags.DEFINE_string("python", None, "Interpreter of the runs (default: this one; tpu: python3).")
-flags.DEFINE_bool("resubmit", False, "Launch only the unfinished runs of the existing sweep in --sweep_dir.")
-flags.DEFINE_bool("dry_run", False, "Write the script / print the commands, launch nothing.")
-flags.DEFINE_integer("parallel", 1, "local: runs at once.")
-flags.DEFINE_integer("processes", 1, "slurm: tasks (processes) per run, one data-parallel job.")
-flags.DEFINE_integer("cpus_per_task", 1, "slurm: --cpus-per-task.")
-flags.DEFINE_integer("gpus_per_task", 0, "slurm: --gpus-per-task.")
-flags.DEFINE_string("mem", "", "slurm: --mem, e.g. 16G.")
-flags.DEFINE_string("time", "", "slurm: --time, e.g. 04:00:00.")
-flags.DEFINE_string("partition", "", "slurm: --partition.")
-flags.DEFINE_integer("max_concurrent", 0, "slurm: array tasks at once (0 = no limit).")
-flags.DEFINE_string("signal", "B:USR1@90", "slurm: --signal, the preemption warning to the batch shell.")
-flags.DEFINE_multi_string("sbatch_arg", [], "slurm: more #SBATCH options, e.g. --account=abc.")
-flags.DEFINE_string("tpu_name", "", "tpu: TPU VM name.")
-flags.DEFINE_string("tpu_zone", "", "tpu: zone, e.g. us-central2-b.")
-flags.DEFINE_string("tpu_project", "", "tpu: GCP project (default: gcloud's).")
-flags.DEFINE_string("tpu_repo_dir", "~/jaxdl", "tpu: the repository's path on the workers.")
-flags.DEFINE_bool("tpu_run", False, "tpu: run the commands (default: print them).")
+
+
+def define_backend_flags() -> None:
+  """The flags of where runs go, shared with `launch.study`."""
+  flags.DEFINE_enum("backend", "local", ["local", "slurm", "tpu"], "Where the runs go.")
+  flags.DEFINE_string("python", None, "Interpreter of the runs (default: this one; tpu: python3).")
+  flags.DEFINE_bool("dry_run", False, "Write the script / print the commands, launch nothing.")
+  flags.DEFINE_integer("parallel", 1, "local: runs at once.")
+  flags.DEFINE_integer("processes", 1, "slurm: tasks (processes) per run, one data-parallel job.")
+  flags.DEFINE_integer("cpus_per_task", 1, "slurm: --cpus-per-task.")
+  flags.DEFINE_integer("gpus_per_task", 0, "slurm: --gpus-per-task.")
+  flags.DEFINE_string("mem", "", "slurm: --mem, e.g. 16G.")
+  flags.DEFINE_string("time", "", "slurm: --time, e.g. 04:00:00.")
+  flags.DEFINE_string("partition", "", "slurm: --partition.")
+  flags.DEFINE_integer("max_concurrent", 0, "slurm: array tasks at once (0 = no limit).")
+  flags.DEFINE_string("signal", "B:USR1@90", "slurm: --signal, the preemption warning to the batch shell.")
+  flags.DEFINE_multi_string("sbatch_arg", [], "slurm: more #SBATCH options, e.g. --account=abc.")
+  flags.DEFINE_string("tpu_name", "", "tpu: TPU VM name.")
+  flags.DEFINE_string("tpu_zone", "", "tpu: zone, e.g. us-central2-b.")
+  flags.DEFINE_string("tpu_project", "", "tpu: GCP project (default: gcloud's).")
+  flags.DEFINE_string("tpu_repo_dir", "~/jaxdl", "tpu: the repository's path on the workers.")
+  flags.DEFINE_bool("tpu_run", False, "tpu: run the commands (default: print them).")
+
+
+def slurm_options(job_name: str) -> slurm.SlurmOptions:
+  """SlurmOptions from the backend flags."""
+  return slurm.SlurmOptions(
+      job_name=job_name, processes=FLAGS.processes, cpus_per_task=FLAGS.cpus_per_task,
+      gpus_per_task=FLAGS.gpus_per_task, mem=FLAGS.mem, time=FLAGS.time, partition=FLAGS.partition,
+      max_concurrent=FLAGS.max_concurrent, signal=FLAGS.signal, extra=tuple(FLAGS.sbatch_arg))
+
+
+def tpu_options() -> dict[str, str]:
+  return dict(tpu_name=FLAGS.tpu_name, zone=FLAGS.tpu_zone, repo_dir=FLAGS.tpu_repo_dir,
+              project=FLAGS.tpu_project)
+
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,17 +137,11 @@ def launch(experiment: str | None, grid: Sequence[str], base_args: Sequence[str]
 
 def main(argv: list[str]) -> None:
   base_args = argv[1:]  # everything after `--`
-  slurm_options = slurm.SlurmOptions(
-      job_name=f"jaxdl-{os.path.basename(os.path.abspath(FLAGS.sweep_dir or 'sweep'))}",
-      processes=FLAGS.processes, cpus_per_task=FLAGS.cpus_per_task, gpus_per_task=FLAGS.gpus_per_task,
-      mem=FLAGS.mem, time=FLAGS.time, partition=FLAGS.partition, max_concurrent=FLAGS.max_concurrent,
-      signal=FLAGS.signal, extra=tuple(FLAGS.sbatch_arg))
-  tpu_options = dict(tpu_name=FLAGS.tpu_name, zone=FLAGS.tpu_zone, repo_dir=FLAGS.tpu_repo_dir,
-                     project=FLAGS.tpu_project)
   sweep_dir = FLAGS.sweep_dir or os.path.join("runs", f"sweep_{(FLAGS.experiment or '').rsplit('.', 1)[-1]}")
+  options = slurm_options(f"jaxdl-{os.path.basename(os.path.abspath(sweep_dir))}")
   try:
     code = launch(FLAGS.experiment, FLAGS.grid, base_args, sweep_dir, FLAGS.backend, FLAGS.python,
-                  FLAGS.resubmit, FLAGS.dry_run, FLAGS.parallel, slurm_options, tpu_options, FLAGS.tpu_run)
+                  FLAGS.resubmit, FLAGS.dry_run, FLAGS.parallel, options, tpu_options(), FLAGS.tpu_run)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     print(f"error: {e}", file=sys.stderr)
     code = 2
@@ -141,4 +149,9 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+  flags.DEFINE_string("experiment", None, "Module run with `python -m`, e.g. experiments.train.")
+  flags.DEFINE_multi_string("grid", [], "flag=v1,v2,... or flag=start:stop; repeatable (product).")
+  flags.DEFINE_string("sweep_dir", None, "Where the runs' directories go (default runs/sweep_<experiment>).")
+  flags.DEFINE_bool("resubmit", False, "Launch only the unfinished runs of the existing sweep in --sweep_dir.")
+  define_backend_flags()
   app.run(main)
