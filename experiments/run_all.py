@@ -1,12 +1,16 @@
-"""The main job: every experiment's preset in turn, their tables and verdicts collected.
+"""The main job: every study's config variant in turn, their tables and verdicts collected.
 
-  python -m experiments.run_all --preset=quick
+  python -m experiments.run_all --variant=quick
+  python -m experiments.run_all --variant=quick --overrides=--config.dataset=fashion_mnist
 
 Each study runs as its own process (`python -m experiments.<name>
---preset=... --workdir=<root>/<name>`), so one study's failure is reported
-and the others still run. The collected tables and claim verdicts go to
-`<root>/SUMMARY.md` and are printed; the exit code is non-zero if any study
-failed.
+--config=experiments/<name>/config.py:<variant> --workdir=<root>/<name>`), so
+one study's failure is reported and the others still run; `experiments.train`
+runs its preset of the same name. Studies resume from their cell
+directories, so running the same command again after a kill continues where
+it stopped (finished cells are not trained again). The collected tables and
+claim verdicts go to `<root>/SUMMARY.md` and are printed; the exit code is
+non-zero if any study failed.
 """
 from __future__ import annotations
 
@@ -21,17 +25,21 @@ from absl import app, flags
 STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
            "fgsm_adversarial", "dilated_convs"]
 
-flags.DEFINE_enum("preset", "quick", ["quick", "full"], "Preset passed to every study.")
-flags.DEFINE_string("workdir", "runs/all", "Root: each study writes <workdir>/<preset>/<study>.")
+flags.DEFINE_enum("variant", "quick", ["smoke", "quick", "full"], "Config variant of every study.")
+flags.DEFINE_string("workdir", "runs/all", "Root: each study writes <workdir>/<variant>/<study>.")
 flags.DEFINE_list("only", [], f"Run only these studies (default all): {', '.join(STUDIES)}.")
-flags.DEFINE_list("extra_flags", [], "Flags appended to every study's command, e.g. --dataset=fashion_mnist.")
+flags.DEFINE_list("overrides", [], "Config overrides for every study (not experiments.train), e.g. "
+                  "--config.dataset=fashion_mnist.")
 FLAGS = flags.FLAGS
 
 
 def run_study(name: str, root: str) -> tuple[int, float, str]:
   workdir = os.path.join(root, name)
-  cmd = [sys.executable, "-m", f"experiments.{name}", f"--preset={FLAGS.preset}", f"--workdir={workdir}",
-         *FLAGS.extra_flags]
+  if name == "train":  # a single run: its preset of the variant's name (smoke is quick's size)
+    args = [f"--preset={'quick' if FLAGS.variant == 'smoke' else FLAGS.variant}"]
+  else:
+    args = [f"--config=experiments/{name}/config.py:{FLAGS.variant}", *FLAGS.overrides]
+  cmd = [sys.executable, "-m", f"experiments.{name}", *args, f"--workdir={workdir}"]
   print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
   start = time.time()
   proc = subprocess.run(cmd, stdout=sys.stdout, stderr=sys.stderr)
@@ -56,7 +64,7 @@ def main(argv):
   unknown = sorted(set(FLAGS.only) - set(STUDIES))
   if unknown:
     sys.exit(f"error: unknown studies {unknown}; valid: {', '.join(STUDIES)}")
-  root = os.path.join(FLAGS.workdir, FLAGS.preset)
+  root = os.path.join(FLAGS.workdir, FLAGS.variant)
   os.makedirs(root, exist_ok=True)
   sections, failed = [], []
   for name in FLAGS.only or STUDIES:
@@ -64,7 +72,7 @@ def main(argv):
     sections.append(study_summary(name, code, seconds, workdir))
     if code:
       failed.append(name)
-  summary = f"# jaxdl: all studies, preset {FLAGS.preset}\n\n" + "\n".join(sections)
+  summary = f"# jaxdl: all studies, variant {FLAGS.variant}\n\n" + "\n".join(sections)
   with open(os.path.join(root, "SUMMARY.md"), "w") as f:
     f.write(summary)
   print("\n" + summary)

@@ -38,8 +38,8 @@ FLAGS = flags.FLAGS
 EXIT_INTERRUPTED = 3
 
 
-def define_flags(study: Study) -> None:
-  config_flags.DEFINE_config_file("config", f"{os.path.relpath(study.config_file)}:quick",
+def define_flags(study: Study, default_config: str) -> None:
+  config_flags.DEFINE_config_file("config", default_config,
                                   "The study's config file and variant (smoke | quick | full), "
                                   "path:variant; override any field with --config.<field>=<value>.",
                                   lock_config=True)
@@ -52,33 +52,45 @@ def define_flags(study: Study) -> None:
 
 def main(study: Study) -> None:
   """`python -m experiments.<study>`: defines the flags and runs the study."""
-  define_flags(study)
+  default = f"{os.path.relpath(study.config_file)}:quick"
+  # ml_collections reads the overrides in sys.argv when the flag is defined: check them first.
+  _exit_on_unknown_override(sys.argv, default)
+  define_flags(study, default)
   app.run(lambda argv: sys.exit(run_cleanly(lambda: run(study, argv))), flags_parser=_parse_flags)
 
 
 def _parse_flags(argv: list[str]) -> list[str]:
-  """absl's parsing, with a bad --config override reported in one line that names the valid keys."""
+  """absl's parsing, with an error in one line (a bad value, an unknown flag)."""
   try:
     return FLAGS(argv)
   except (flags.Error, AttributeError, KeyError, TypeError, ValueError) as e:
-    config = _config_or_none(argv)
-    bad = _unknown_override(argv, config) if config is not None else None
-    message = (f"unknown config key --config.{bad}; valid keys: {', '.join(flat_keys(config))}"
-               if bad else str(e).strip().splitlines()[-1])
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {str(e).strip().splitlines()[-1]}", file=sys.stderr)
     sys.exit(2)
 
 
-def _config_or_none(argv: list[str]) -> ConfigDict | None:
-  """The config named by --config in argv (or the default), loaded without overrides."""
-  spec = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), FLAGS["config"].default)
+def _exit_on_unknown_override(argv: list[str], default: str) -> None:
+  """An override of a key the config does not have: one line naming the valid keys, exit 2."""
+  spec = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), default)
+  config = _load_config(spec)
+  if config is None:
+    return  # the flag itself reports a config file that does not load
+  valid = flat_keys(config)
+  for arg in argv:
+    key = arg[len("--config."):].split("=", 1)[0] if arg.startswith("--config.") else None
+    if key is not None and key not in valid:
+      print(f"error: unknown config key --config.{key}; valid keys: {', '.join(valid)}", file=sys.stderr)
+      sys.exit(2)
+
+
+def _load_config(spec: str) -> ConfigDict | None:
+  """The config of `path:variant`, loaded without overrides; None if it does not load."""
   path, _, variant = spec.partition(":")
   try:
     module_spec = importlib.util.spec_from_file_location("study_config", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return module.get_config(variant) if variant else module.get_config()
-  except Exception:  # noqa: BLE001 -- only to name the valid keys; the flag's error is reported anyway
+  except Exception:  # noqa: BLE001 -- only to name the valid keys; the flag reports the error itself
     return None
 
 
@@ -87,16 +99,6 @@ def flat_keys(config: ConfigDict, prefix: str = "") -> list[str]:
   for key, value in config.items():
     keys += flat_keys(value, f"{prefix}{key}.") if isinstance(value, ConfigDict) else [prefix + key]
   return keys
-
-
-def _unknown_override(argv: list[str], config: ConfigDict) -> str | None:
-  valid = set(flat_keys(config))
-  for arg in argv:
-    if arg.startswith("--config."):
-      key = arg[len("--config."):].split("=", 1)[0]
-      if key not in valid:
-        return key
-  return None
 
 
 def variant() -> str:

@@ -268,6 +268,7 @@ def attack_replicas(replicas: Replicas, x: np.ndarray, y: np.ndarray, eps: float
   x [N, ...], y [N]; eps, the PGD step size and bounds in model-input units.
   Returns (the adversarial inputs [K, N, ...], `replica_error_stats` of each
   replica on its own adversarial inputs). eps = 0 gives the clean error.
+  PGD draws its random starts per chunk from the same key: they depend on `chunk`.
   """
   if pgd_settings is None:
     key, steps, step_size, restarts = None, 1, 0.0, 1

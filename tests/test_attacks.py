@@ -1,4 +1,5 @@
-"""Tests of jaxdl.attacks (closed forms on linear models) and the maxout model."""
+"""Tests of jaxdl.attacks (closed forms on linear models, the replica evaluation loops), adversarial
+training (jaxdl.train.adversarial) and the maxout model."""
 import dataclasses
 import functools
 
@@ -13,6 +14,7 @@ from jaxdl.losses import softmax_cross_entropy
 from jaxdl.models import MODELS, build_model
 from jaxdl.optim import OptimConfig
 from jaxdl.train import TrainConfig, train_and_evaluate
+from jaxdl.train.adversarial import AdversarialProgram, attack_targets
 
 D = 12  # input features of the linear models
 
@@ -212,9 +214,85 @@ def test_adversarial_program_with_alpha_one_is_the_engine_step():
   engine = train_and_evaluate(cfg, None, data=data, echo=lambda _: None)
 
   def adversarial(alpha):
-    factory = functools.partial(attacks.AdversarialProgram, eps=0.25, alpha=alpha)
+    factory = functools.partial(AdversarialProgram, eps=0.25, alpha=alpha)
     return train_and_evaluate(cfg, None, data=data, echo=lambda _: None, program_factory=factory).state
 
   jax.tree_util.tree_map(np.testing.assert_array_equal, adversarial(1.0).params, engine.state.params)
   adv_state = adversarial(0.5)
   assert not np.allclose(adv_state.params["logits"]["kernel"], engine.state.params["logits"]["kernel"])
+
+  # The attack loop at eps = 0 scores the run's replicas as its evaluation does.
+  _, clean = attacks.attack_replicas(attack_targets(engine), data.x_test, data.y_test, 0.0, chunk=5)
+  np.testing.assert_allclose(clean["error"], [1 - r["test_acc"] for r in engine.replicas], atol=1e-6)
+
+
+def two_mlp_replicas(diverged=(False, False)) -> attacks.Replicas:
+  """Two replicas of a small MLP (different inits), variables with leaves [2, ...]."""
+  model = build_model("mlp", 10, {"widths": (16,)})
+  inits = [model.init(jax.random.PRNGKey(seed), jnp.zeros((1, 8, 8, 1))) for seed in (20, 21)]
+  return attacks.Replicas(model, jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *inits),
+                          np.asarray(diverged))
+
+
+def one_replica_fn(replicas: attacks.Replicas, k: int):
+  variables = jax.tree_util.tree_map(lambda leaf: leaf[k], replicas.variables)
+  return lambda z: replicas.model.apply(variables, z, train=False)
+
+
+def test_chunk_slices_cover_the_range_once():
+  assert attacks.chunk_slices(5, 2) == [slice(0, 2), slice(2, 4), slice(4, 5)]
+  assert attacks.chunk_slices(4, 10) == [slice(0, 4)]
+  assert attacks.chunk_slices(0, 3) == []
+
+
+def test_attack_replicas_is_each_replica_attacking_itself_in_any_chunking():
+  replicas = two_mlp_replicas()
+  x = jax.random.uniform(jax.random.PRNGKey(22), (10, 8, 8, 1))
+  y = np.arange(10, dtype=np.int32) % 10
+  adv, stats = attacks.attack_replicas(replicas, np.asarray(x), y, 0.1, chunk=3)
+  assert adv.shape == (2, 10, 8, 8, 1)
+  for k in range(2):
+    f = one_replica_fn(replicas, k)
+    np.testing.assert_allclose(adv[k], attacks.fgsm(f, x, y, 0.1), atol=1e-6)
+    assert stats["error"][k] == pytest.approx(float(np.mean(np.argmax(f(adv[k]), -1) != y)))
+  whole, whole_stats = attacks.attack_replicas(replicas, np.asarray(x), y, 0.1, chunk=10)
+  np.testing.assert_allclose(adv, whole, atol=1e-6)
+  np.testing.assert_allclose(stats["error"], whole_stats["error"])
+  clean = attacks.attack_replicas(replicas, np.asarray(x), y, 0.0)[1]["error"]
+  for k in range(2):
+    assert clean[k] == pytest.approx(float(np.mean(np.argmax(one_replica_fn(replicas, k)(x), -1) != y)))
+
+
+def test_attack_replicas_with_pgd_settings_runs_pgd_and_marks_diverged_replicas_nan():
+  replicas = two_mlp_replicas(diverged=(False, True))
+  x = jax.random.uniform(jax.random.PRNGKey(23), (6, 8, 8, 1))
+  y = np.arange(6, dtype=np.int32)
+  settings = attacks.PGDSettings(steps=3, step_size=0.05, restarts=2, seed=4)
+  # One chunk: PGD's random starts are drawn per chunk, so they depend on the chunking.
+  adv, stats = attacks.attack_replicas(replicas, np.asarray(x), y, 0.1, pgd_settings=settings, chunk=6)
+  expected = attacks.pgd(one_replica_fn(replicas, 0), x, y, 0.1, steps=3, step_size=0.05,
+                         key=jax.random.PRNGKey(4), restarts=2)
+  np.testing.assert_allclose(adv[0], expected, atol=1e-6)
+  assert not np.isnan(stats["error"][0]) and not np.isnan(stats["confidence_on_errors"][0])
+  assert np.isnan(stats["error"][1]) and np.isnan(stats["confidence_on_errors"][1])
+
+
+def test_transfer_error_pairs_replica_k_with_k_or_the_next_seed():
+  replicas = two_mlp_replicas()
+  x = jax.random.uniform(jax.random.PRNGKey(24), (12, 8, 8, 1))
+  y = np.arange(12, dtype=np.int32) % 10
+  adv, own = attacks.attack_replicas(replicas, np.asarray(x), y, 0.2, chunk=5)
+  no_divergence = np.zeros(2, bool)
+  same = attacks.transfer_error(adv, y, no_divergence, replicas, chunk=5)
+  np.testing.assert_allclose(same, own["error"])
+  crossed = attacks.transfer_error(adv, y, no_divergence, replicas, next_seed=True, chunk=5)
+  for k in range(2):
+    f_next = one_replica_fn(replicas, (k + 1) % 2)
+    assert crossed[k] == pytest.approx(float(np.mean(np.argmax(f_next(adv[k]), -1) != y)))
+  # Replica 1 diverged: as the target of k = 0 (next seed) and as the source of k = 1.
+  dead_target = dataclasses.replace(replicas, diverged=np.array([False, True]))
+  dead_next = attacks.transfer_error(adv, y, no_divergence, dead_target, next_seed=True)
+  assert np.isnan(dead_next).tolist() == [True, False]
+  assert np.isnan(attacks.transfer_error(adv, y, np.array([False, True]), replicas)).tolist() == [False, True]
+  single = replicas.select([0])
+  assert np.isnan(attacks.transfer_error(adv[:1], y, np.zeros(1, bool), single, next_seed=True)).all()

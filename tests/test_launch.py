@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from launch import collect, plan, slurm, sweep, tpu
+from conftest import run_module
 
 
 def test_grid_expands_lists_ranges_and_bracketed_values():
@@ -141,3 +142,24 @@ def test_sweep_cli_dry_run_prints_the_sbatch_command(tmp_path, repo_root):
   bad = subprocess.run([sys.executable, "-m", "launch.sweep", "--grid", "lr=1", f"--sweep_dir={tmp_path}/x"],
                        cwd=repo_root, capture_output=True, text=True, timeout=60)
   assert bad.returncode == 2 and "--experiment is required" in bad.stderr
+
+
+def test_study_cells_are_staged_after_the_cells_they_need(tmp_path):
+  from launch import study
+  cells = [("a", True, []), ("b", False, []), ("m", False, ["a", "b"]), ("n", False, ["m"])]
+  assert study.stages(cells) == [["a", "b"], ["m"], ["n"]]
+  staged = study.plan_study("experiments.x", ["--config=c.py:smoke"], str(tmp_path), cells, all_cells=False)
+  assert [[r.name for r in s] for s in staged] == [["b"], ["m"], ["n"], ["report"]]  # a finished: not sent
+  assert staged[0][0].args == ("--config=c.py:smoke", f"--workdir={tmp_path}", "--cells=b")
+  assert staged[-1][0].args[-1] == "--report_only"
+
+
+def test_study_to_slurm_dry_run_chains_the_stages(tmp_path):
+  proc = run_module("launch.study", "--study=tests.study_fixture", "--backend=slurm", "--dry_run",
+                    f"--workdir={tmp_path}", "--", "--config=tests/study_fixture/config.py:smoke", check=True)
+  lines = [line for line in proc.stdout.splitlines() if line.startswith("sbatch")]
+  assert lines == [f"sbatch --parsable --array=0-1 {tmp_path}/sweep.sbatch",
+                   f"sbatch --parsable --array=2 '--dependency=afterok:<previous job>' {tmp_path}/sweep.sbatch",
+                   f"sbatch --parsable --array=3 '--dependency=afterok:<previous job>' {tmp_path}/sweep.sbatch"]
+  script = (tmp_path / "sweep.sbatch").read_text()
+  assert "--cells=lr_small" in script and "--cells=accuracies" in script and "--report_only" in script

@@ -147,3 +147,25 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
   assert len(rows) == 4
   assert "| done |" in rows[0] and "| done |" in rows[1] and "| done |" in rows[3]
   assert "diverged; 1/1 diverged" in rows[2]
+
+
+def test_study_cells_as_a_job_array_then_the_report(slurm_env, tmp_path):
+  """Each cell of the fixture study is one array task; the report job waits for them. Its
+  tables and verdicts equal the study run in one process."""
+  env = slurm_env
+  config = "--config=tests/study_fixture/config.py:smoke"
+  workdir, local = tmp_path / "cluster", tmp_path / "local"
+  proc = subprocess.run([sys.executable, "-m", "launch.study", "--study=tests.study_fixture", "--backend=slurm",
+                         f"--workdir={workdir}", "--", config], cwd=REPO, env=env, capture_output=True,
+                        text=True, timeout=120)
+  assert proc.returncode == 0, proc.stdout + proc.stderr
+  jobs = re.findall(r"submitted job array (\d+)", proc.stdout)
+  assert len(jobs) == 3, proc.stdout  # trained cells, the measurement, the report
+  logs = [str(p) for p in (workdir / "logs").glob("*.out")]
+  _wait_for(lambda: plan.exit_code(str(workdir)) is not None, 420, "the report job",
+            [str(p) for p in (workdir / "logs").glob("*.out")] or logs)
+  assert plan.exit_code(str(workdir)) == 0
+  subprocess.run([sys.executable, "-m", "tests.study_fixture", config, f"--workdir={local}"], cwd=REPO,
+                 env=env, check=True, capture_output=True, timeout=300)
+  for name in ("table.md", "claims.json"):
+    assert (workdir / name).read_bytes() == (local / name).read_bytes()

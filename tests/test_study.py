@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import run_module, start_module
+from conftest import run_module, start_module
 
 STUDY = "tests.study_fixture"
 CONFIG = "--config=tests/study_fixture/config.py:smoke"

@@ -1,15 +1,19 @@
-"""The adding problem's closed-form baseline, the claim logic, and the study on its smallest setting."""
+"""The adding problem's closed-form baseline, the claim logic, the config, and the study on its smoke variant."""
 import json
-import os
 
 import numpy as np
 import pytest
 
-from experiments import vanishing_gradients as vg
-from experiments.common import load_saved_study
+from experiments.vanishing_gradients import cells as vg_cells
+from experiments.vanishing_gradients.claims import degradation_claims, depth_claims
+from experiments.vanishing_gradients.config import get_config
 from jaxdl.data import Dataset
 from jaxdl.errors import UserError
 from jaxdl.tasks.adding_problem import BASELINE_MSE, adding_dataset, adding_sequences
+from conftest import run_module
+
+THRESHOLDS = get_config().thresholds
+CONFIG_FILE = "experiments/vanishing_gradients/config.py"
 
 
 def test_adding_sequences_mark_one_value_in_each_half():
@@ -42,18 +46,18 @@ def test_adding_dataset_has_float_targets_and_a_dataset_checks_them():
 def _degradation_row(net, depth, plain, train_curve, test_err, spread):
   grads = [[1.0] * 3 + [spread]]
   return {"net": net, "depth": depth, "plain": plain, "train_err_curve": [[e] for e in train_curve],
-          "test_err_curve": [[e] for e in train_curve], "train_err": [train_curve[-1]], "test_err": [test_err],
-          "grad_init": grads, "grad_end": grads, "status": ["done"], "diverged_step": [None], "wall_s": 1.0}
+          "train_err": [train_curve[-1]], "test_err": [test_err], "grad_init": grads, "grad_end": grads,
+          "wall_s": 1.0}
 
 
 def test_degradation_claims_decide_on_the_numbers():
-  part = {"rows": [_degradation_row("plain-8", 8, True, [0.5, 0.2], 0.1, 2.0),
-                   _degradation_row("plain-20", 20, True, [0.6, 0.3], 0.2, 3.0),
-                   _degradation_row("resnet-8", 8, False, [0.4, 0.1], 0.08, 2.0),
-                   _degradation_row("resnet-20", 20, False, [0.3, 0.05], 0.05, 2.0)]}
-  assert [c.held for c in vg.degradation_claims(part)] == [True, True, True]
-  part["rows"][1] = _degradation_row("plain-20", 20, True, [0.6, 0.1], 0.2, 1e4)  # crosses; vanishing
-  assert [c.held for c in vg.degradation_claims(part)] == [False, True, False]
+  rows = [_degradation_row("plain-8", 8, True, [0.5, 0.2], 0.1, 2.0),
+          _degradation_row("plain-20", 20, True, [0.6, 0.3], 0.2, 3.0),
+          _degradation_row("resnet-8", 8, False, [0.4, 0.1], 0.08, 2.0),
+          _degradation_row("resnet-20", 20, False, [0.3, 0.05], 0.05, 2.0)]
+  assert [c.held for c in degradation_claims(rows, THRESHOLDS)] == [True, True, True]
+  rows[1] = _degradation_row("plain-20", 20, True, [0.6, 0.1], 0.2, 1e4)  # crosses; vanishing
+  assert [c.held for c in degradation_claims(rows, THRESHOLDS)] == [False, True, False]
 
 
 def _depth_row(activation, variant, ratio):
@@ -64,47 +68,77 @@ def _depth_row(activation, variant, ratio):
 def test_depth_claims_test_both_halves_and_need_something_to_restore():
   rows = [_depth_row("sigmoid", "plain", 0.0), _depth_row("relu", "plain", 0.3),
           _depth_row("sigmoid", "batch_norm", 0.8)]
-  assert [c.held for c in vg.depth_claims({"rows": rows})] == [True, True]
+  assert [c.held for c in depth_claims(rows, THRESHOLDS)] == [True, True]
   rows[1] = _depth_row("relu", "plain", 1e-30)  # far above sigmoid's 0, yet vanished too
   rows[0] = _depth_row("sigmoid", "plain", 0.5)  # healthy: nothing for batch norm to restore
-  assert [c.held for c in vg.depth_claims({"rows": rows})] == [False, None]
+  assert [c.held for c in depth_claims(rows, THRESHOLDS)] == [False, None]
   rows[0] = _depth_row("sigmoid", "plain", float("nan"))  # NaN is not healthy, and not < 1e-2
-  assert [c.held for c in vg.depth_claims({"rows": rows})] == [False, True]
+  assert [c.held for c in depth_claims(rows, THRESHOLDS)] == [False, True]
 
 
 def test_degradation_claims_refuse_what_cannot_be_compared():
-  part = {"rows": [_degradation_row("plain-8", 8, True, [0.5, 0.2], 0.1, 2.0),
-                   _degradation_row("plain-20", 20, True, [0.6], 0.2, float("nan")),  # stopped early
-                   _degradation_row("resnet-8", 8, False, [0.4, 0.1], 0.08, 2.0),
-                   _degradation_row("resnet-20", 20, False, [0.3, 0.05], 0.05, 2.0)]}
-  part["rows"][1]["grad_init"] = [[0.0, 0.0, 0.0, 0.0]]  # every layer's gradient zero: spread 0/0
-  held = [c.held for c in vg.degradation_claims(part)]
-  assert held == [None, True, False]
+  rows = [_degradation_row("plain-8", 8, True, [0.5, 0.2], 0.1, 2.0),
+          _degradation_row("plain-20", 20, True, [0.6], 0.2, float("nan")),  # stopped early
+          _degradation_row("resnet-8", 8, False, [0.4, 0.1], 0.08, 2.0),
+          _degradation_row("resnet-20", 20, False, [0.3, 0.05], 0.05, 2.0)]
+  rows[1]["grad_init"] = [[0.0, 0.0, 0.0, 0.0]]  # every layer's gradient zero: spread 0/0
+  assert [c.held for c in degradation_claims(rows, THRESHOLDS)] == [None, True, False]
 
 
-def test_study_smallest_setting_writes_its_outputs(tmp_path):
-  p = vg.Preset(seeds=2, probe_size=16, depths=(2,), activations=("sigmoid",), fixes=("batch_norm",),
-                mlp_width=8, mlp_train_size=128, mlp_epochs=1, mlp_batch=64, lengths=(6,),
-                hidden_size=8, adding_train=128, adding_test=32, adding_epochs=1, adding_batch=64,
-                adding_seeds=2)
-  study = vg.run_study(p, ("depth", "adding"), echo=lambda _: None)
-  claims = vg.write_report(study, str(tmp_path), echo=lambda _: None)
-  for name in ("table.md", "table.csv", "results.json", "claims.json", "depth_grad_norms.png",
-               "depth_fixes.png", "adding_grad_through_time.png"):
-    assert os.path.getsize(tmp_path / name) > 0, name
-  # depth 2 is too shallow for sigmoid to vanish, so "batch norm restores" may be NOT TESTED (None)
-  assert len(claims) == 2 and all(c["held"] in (True, False, None) for c in claims)
-  assert claims[1]["held"] in (True, False)  # the adding problem's verdict is always decided
-  # --report_only: the same report from the saved results.json alone
-  again = vg.write_report(load_saved_study(str(tmp_path)), str(tmp_path / "again"), echo=lambda _: None)
-  assert again == claims
-  assert (tmp_path / "again" / "table.md").read_text() == (tmp_path / "table.md").read_text()
-  with pytest.raises(UserError, match="no .*results.json"):
-    load_saved_study(str(tmp_path / "nothing"))
-  rows = study["adding"]["rows"]
-  assert [r["cell"] for r in rows] == ["tanh", "lstm"]
-  assert all(np.isfinite(r["test_mse"]).all() and np.shape(r["hidden_grad_end"]) == (2, 6) for r in rows)
-  depth_rows = json.loads((tmp_path / "results.json").read_text())["depth"]["rows"]
-  assert [np.shape(r["grad_init"]) for r in depth_rows] == [(2, 2), (2, 2)]
-  with pytest.raises(ValueError, match="unknown part"):
-    vg.run_study(p, ("depth", "width"))
+def test_config_variants_parts_and_seeds():
+  with pytest.raises(ValueError, match="smoke, quick, full"):
+    get_config("paper")
+  quick = {c.name: c for c in vg_cells.cells(get_config("quick"))}
+  assert len(quick) == 22 and quick["mlp_tanh_d50_residual"].config.model_options["residual"]
+  # He et al.'s schedule: lr / 10 at 50% and 75% of the epochs (4 quick, 137 full).
+  assert quick["resnet_d20"].config.optim.decay_epochs == (2, 3)
+  full = {c.name: c for c in vg_cells.cells(get_config("full"))}
+  assert full["plain_d56"].config.optim.decay_epochs == (68, 102)
+  assert [n for n in full if n.startswith("adding_T200")] == ["adding_T200_tanh", "adding_T200_lstm", "adding_T200_gru"]
+  config = get_config("quick")
+  config.parts = ("adding,depth",)  # as --config.parts=adding,depth gives it
+  config.seeds = 3  # every part's seeds, as the old --seeds
+  selected = vg_cells.cells(config)
+  assert [c.name for c in selected][-2:] == ["adding_T50_tanh", "adding_T50_lstm"] and len(selected) == 18
+  assert {c.config.seeds for c in selected} == {(0, 1, 2)}
+  config.parts = ("depth", "width")
+  with pytest.raises(UserError, match="unknown part"):
+    vg_cells.cells(config)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("vanishing_gradients")
+  proc = run_module("experiments.vanishing_gradients", f"--config={CONFIG_FILE}:smoke", f"--workdir={workdir}",
+                    timeout=900, check=True)
+  return workdir, proc.stdout
+
+
+def test_smoke_study_writes_tables_claims_and_figures(smoke):
+  workdir, stdout = smoke
+  table = (workdir / "table.md").read_text()
+  assert table.count("## ") == 3 and "| sigmoid | 3 | batch_norm |" in table and "| plain-14 |" in table
+  claims = json.loads((workdir / "claims.json").read_text())
+  # depth: sigmoid vs ReLU, batch norm restores; degradation: 3; adding: 1 (its verdict is always decided)
+  assert len(claims) == 6 and claims[-1]["held"] in (True, False)
+  assert sum("CLAIM " in line for line in stdout.splitlines()) == 6
+  for name in ("depth_grad_norms.png", "depth_fixes.png", "degradation.png", "adding_grad_through_time.png"):
+    assert (workdir / name).stat().st_size > 0, name
+  # The per-layer gradient norms [K, L], logged through the engine at init and after each epoch.
+  for cell, replicas, layers, epochs in (("mlp_sigmoid_d3", 2, 3, 1), ("plain_d8", 1, 7, 2)):
+    history = [json.loads(line) for line in (workdir / "cells" / cell / "metrics.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == list(range(epochs + 1))
+    assert all(np.shape(h["diag_kernel_grad_norm"]) == (replicas, layers) for h in history)
+  history = (workdir / "cells" / "adding_T6_lstm" / "metrics.jsonl").read_text().splitlines()
+  assert np.shape(json.loads(history[-1])["hidden_grad_norm"]) == (2, 6)
+  measured = json.loads((workdir / "cells" / "adding_T6_lstm" / "measurements.json").read_text())
+  assert np.isfinite(measured["test_mse"]).all() and len(measured["within_tol"]) == 2
+
+
+def test_report_only_reproduces_the_report(smoke):
+  workdir, _ = smoke
+  before = {name: (workdir / name).read_bytes() for name in ("table.md", "claims.json")}
+  (workdir / "table.md").unlink()
+  (workdir / "claims.json").unlink()
+  run_module("experiments.vanishing_gradients", f"--workdir={workdir}", "--report_only", check=True)
+  assert {name: (workdir / name).read_bytes() for name in before} == before

@@ -20,7 +20,8 @@ class EventWriter:
       return
     for name, value in record.items():
       values = np.atleast_1d(np.asarray(value))
-      if values.dtype.kind != "f" or name in ("epoch", "step"):
+      # Scalars per replica only: per-layer statistics ([K, L]) stay in metrics.jsonl.
+      if values.dtype.kind != "f" or values.ndim != 1 or name in ("epoch", "step"):
         continue
       for k, v in enumerate(values):
         if np.isfinite(v):
