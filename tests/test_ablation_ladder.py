@@ -1,24 +1,36 @@
-"""The ablation ladder: ladder files as data, cumulative rungs, one tiny end-to-end run."""
+"""The ablation ladder: ladder files as data, cumulative rungs, cells, claims, one smoke run end to end."""
 import json
+import math
 import os
 
 import pytest
 
-from experiments import ablation_ladder as al
+from experiments.ablation_ladder import cells as ladder_cells
+from experiments.ablation_ladder import ladder as al
+from experiments.ablation_ladder.claims import ladder_claims
+from experiments.ablation_ladder.config import get_config
+from experiments.ablation_ladder.results import RungResult
+from experiments.configs import train_section
 from jaxdl.errors import UserError
+from jaxdl.study import MeasureCell, TrainCell, load_records
+from conftest import run_module
+
+BOOK = [97.80, 98.78, 99.06, 99.23, 99.37, 99.43, 99.60, 99.67]
+SMOKE = "--config=experiments/ablation_ladder/config.py:smoke"
 
 
 def test_shipped_ladders_load_with_the_books_numbers():
   for name in ("nielsen_ch6.json", "nielsen_ch6_quick.json", "nielsen_ch6_cpu.json"):
     ladder = al.load_ladder(name)
-    assert [r["book"] for r in ladder["rungs"]] == [97.80, 98.78, 99.06, 99.23, 99.37, 99.43, 99.60, 99.67]
+    assert [r["book"] for r in ladder["rungs"]] == BOOK
   specs = al.rung_specs(al.load_ladder("nielsen_ch6.json"), "mnist")
   relu, expanded, drop, vote = specs[3], specs[4], specs[6], specs[7]
   assert relu["optim"] == {"name": "sgd", "lr": 0.03, "weight_decay": 2e-5}  # 0.1 * 10 / 50000
   assert expanded["expand_data"] and expanded["optim"]["weight_decay"] == 4e-6  # 0.1 * 10 / 250000
   assert drop["model_options"]["dense_widths"] == (1000, 1000) and drop["epochs"] == 40
   assert drop["model_options"]["conv_features"] == (20, 40)  # inherited from the rungs before
-  assert al.train_config(vote).seeds == tuple(range(5)) and al.train_config(vote).batch_size == 10
+  vote_config = al.train_config(vote, train_section())
+  assert vote_config.seeds == tuple(range(5)) and vote_config.batch_size == 10
 
 
 def test_overrides_merge_and_reset_on_model_change():
@@ -39,24 +51,101 @@ def test_unknown_keys_and_broken_files_are_user_errors(tmp_path):
   path.write_text('{"protocol": {}, "rungs": [')  # truncated
   with pytest.raises(UserError, match="not valid JSON"):
     al.load_ladder(str(path))
+  with pytest.raises(UserError, match="no ladder file"):
+    al.load_ladder("no_such_ladder.json")
 
 
-def test_ladder_runs_end_to_end_on_a_tiny_ladder(tmp_path):
-  ladder = {"name": "tiny", "protocol": {"batch_size": 40, "epochs": 1, "seeds": 2, "train_size": 200,
-                                         "val_subset": 100, "test_subset": 100, "optim": {"name": "sgd", "lr": 0.5}},
-            "rungs": [{"name": "mlp", "book": 90.0, "set": {"model": "mlp", "model_options": {"widths": [8]}}},
-                      {"name": "expanded", "book": 91.0, "set": {"expand_data": True}},
-                      {"name": "vote", "book": 92.0, "set": {"vote": 2}}]}
-  study = al.run_ladder(ladder, ["mnist"], echo=lambda line: None)
-  n_train = [r["n_train"] for r in study["rungs"]]
-  assert n_train == [200, 1000, 1000]
-  assert len(study["rungs"][0]["accs"]) == 2 and len(study["rungs"][2]["accs"]) == 1
-  assert all(0.0 <= a <= 1.0 for r in study["rungs"] for a in r["accs"])
-  first = study["rungs"][0]  # one epoch, two seeds: a one-point curve per seed, ending at the reported number
-  assert [len(c) for c in first["val_acc_curves"]] == [1, 1] and len(first["test_acc_curves"]) == 2
-  assert [c[-1] for c in first["test_acc_curves"]] == first["accs"]
-  claims = al.write_report(study, str(tmp_path), echo=lambda line: None)
+def test_variants_name_their_ladders_and_unknown_ones_are_errors():
+  assert {v: get_config(v).ladder for v in ("smoke", "quick", "cpu", "full")} == {
+      "smoke": "smoke.json", "quick": "nielsen_ch6_quick.json", "cpu": "nielsen_ch6_cpu.json",
+      "full": "nielsen_ch6.json"}
+  assert get_config("full").dataset == "mnist,fashion_mnist" and get_config().dataset == "mnist"
+  with pytest.raises(ValueError, match="smoke, quick, cpu, full"):
+    get_config("tiny")
+
+
+def test_cells_share_trained_rungs_and_the_vote_reads_the_rung_before():
+  plan = ladder_cells.plan(get_config("full"))
+  names = [c.name for c in plan.cells]
+  assert names[:8] == ["mnist_shallow", "mnist_conv", "mnist_2nd_conv", "mnist_relu", "mnist_expanded_data",
+                       "mnist_extra_fc", "mnist_dropout", "mnist_ensemble"]
+  assert len(names) == 16 and names[8] == "fashion_mnist_shallow"
+  vote = plan.cells[7]
+  assert isinstance(vote, MeasureCell) and vote.needs == ("mnist_dropout",) and vote.spec["vote"] == 5
+  assert plan.rungs[7].trained == "mnist_dropout" and plan.rungs[7].vote == "mnist_ensemble"
+  expanded = plan.cells[4]
+  assert isinstance(expanded, TrainCell) and expanded.data_spec["expand_data"]
+  assert expanded.data_spec["val_size"] == 10000 and expanded.config.dataset == "mnist"
+
+
+def test_a_vote_over_more_nets_than_the_rung_before_trains_its_own(tmp_path):
+  path = tmp_path / "wider_vote.json"
+  path.write_text(json.dumps({"protocol": {"seeds": 2, "model": "mlp"},
+                              "rungs": [{"name": "mlp", "set": {}}, {"name": "vote", "set": {"vote": 3}}]}))
+  config = get_config("smoke")
+  config.ladder = str(path)
+  plan = ladder_cells.plan(config)
+  assert [c.name for c in plan.cells] == ["mnist_mlp", "mnist_vote_nets", "mnist_vote"]
+  assert plan.cells[1].config.seeds == (0, 1, 2) and plan.cells[2].needs == ("mnist_vote_nets",)
+
+
+def test_config_overrides_change_the_protocol_and_a_clash_with_the_ladder_is_an_error():
+  config = get_config("quick")
+  config.protocol.train_size = 300
+  config.seeds = 4
+  plan = ladder_cells.plan(config)
+  assert all(c.data_spec["train_size"] == 300 for c in plan.cells if isinstance(c, TrainCell))
+  assert plan.cells[0].config.seeds == (0, 1, 2, 3)
+  assert plan.cells[6].config.seeds == (0, 1, 2)  # the dropout rung sets its own count
+  config.train.epoch_runner = "loop"  # an engine setting the ladder leaves alone
+  assert ladder_cells.plan(config).cells[0].config.epoch_runner == "loop"
+  config.train.epochs = 7  # the ladder sets epochs: this override would do nothing
+  with pytest.raises(UserError, match="train.epochs"):
+    ladder_cells.plan(config)
+
+
+def _rows(dataset, means, books):
+  return [RungResult(dataset, f"r{i}", "", book, [m - 0.001, m + 0.001], 100) for i, (m, book) in
+          enumerate(zip(means, books))]
+
+
+def test_claims_judge_the_tolerance_the_ordering_and_other_datasets():
+  rows = _rows("mnist", [0.979, 0.985, 0.990], [97.80, 98.78, 99.06])
+  claims = ladder_claims(["mnist"], rows, 0.2)
+  assert [c.held for c in claims] == [True, False, True, True]  # 98.50 is 0.28 below 98.78
+  tie = _rows("mnist", [0.98, 0.98], [97.80, 98.78])  # a tie is not an improvement
+  assert ladder_claims(["mnist"], tie, 0.2)[-1].held is False
+  diverged = _rows("mnist", [0.98, math.nan], [97.80, 98.78])
+  assert ladder_claims(["mnist"], diverged, 0.2)[-1].held is False
+  assert ladder_claims(["mnist"], rows[:1], 0.2)[-1].held is None  # one rung: no ordering
+  fashion = ladder_claims(["fashion_mnist"], _rows("fashion_mnist", [0.8, 0.85, 0.84], BOOK), 0.2)
+  assert len(fashion) == 1 and fashion[0].held is False and "r2 -1.00" in fashion[0].measured
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp("ablation_ladder"))
+  proc = run_module("experiments.ablation_ladder", SMOKE, f"--workdir={workdir}", check=True)
+  return workdir, proc.stdout
+
+
+def test_smoke_study_runs_end_to_end(smoke_run):
+  workdir, stdout = smoke_run
+  assert "| ensemble |" in stdout and "CLAIM" in stdout
+  claims = json.load(open(os.path.join(workdir, "claims.json")))
   assert len(claims) == 4  # three rungs vs the book, and the ordering
-  for name in ("table.md", "table.csv", "results.json", "claims.json", "ladder.png"):
-    assert os.path.getsize(tmp_path / name) > 0
-  assert "| vote |" in (tmp_path / "table.md").read_text()
+  assert os.path.getsize(os.path.join(workdir, "ladder.png")) > 0
+  records = load_records(workdir, ["mnist_shallow", "mnist_expanded_data", "mnist_ensemble"])
+  assert [records[n].measurements["n_train"] for n in ("mnist_shallow", "mnist_expanded_data")] == [200, 1000]
+  shallow = records["mnist_shallow"]  # one epoch, two seeds: a one-point curve per seed, the reported number
+  assert shallow.curve("test_acc").shape == (1, 2)
+  assert list(shallow.curve("test_acc")[-1]) == [r["test_acc_at_best_val"] for r in shallow.replicas]
+  vote = records["mnist_ensemble"].results
+  assert vote["members"] == [0, 1] and 0.0 <= vote["vote_test_acc"] <= 1.0
+
+
+def test_report_only_reproduces_the_report(smoke_run):
+  workdir, _ = smoke_run
+  before = {name: open(os.path.join(workdir, name), "rb").read() for name in ("table.md", "claims.json")}
+  run_module("experiments.ablation_ladder", f"--workdir={workdir}", "--report_only", check=True)
+  assert {name: open(os.path.join(workdir, name), "rb").read() for name in before} == before

@@ -1,0 +1,4 @@
+from experiments import scaffold
+from experiments.ablation_ladder import STUDY
+
+scaffold.main(STUDY)
