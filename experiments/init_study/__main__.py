@@ -1,0 +1,4 @@
+from experiments import scaffold
+from experiments.init_study import STUDY
+
+scaffold.main(STUDY)
