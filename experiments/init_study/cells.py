@@ -40,9 +40,10 @@ def glorot_cell_name(label: str) -> str:
 
 def glorot_labels(config: ConfigDict) -> list[str]:
   """The Table-1 rows `config.glorot.cells` names, in the paper's order."""
-  unknown = sorted(set(config.glorot.cells) - set(GLOROT_ROWS))
-  if unknown:
-    raise UserError(f"config.glorot.cells: unknown rows {unknown}; valid: {', '.join(GLOROT_ROWS)}")
+  for field in ("cells", "jacobian_cells"):
+    unknown = sorted(set(config.glorot[field]) - set(GLOROT_ROWS))
+    if unknown:
+      raise UserError(f"config.glorot.{field}: unknown rows {unknown}; valid: {', '.join(GLOROT_ROWS)}")
   return [label for label in GLOROT_ROWS if label in config.glorot.cells]
 
 
