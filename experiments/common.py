@@ -1,15 +1,13 @@
-"""What every experiment shares: the training flags, presets, clean error exits.
+"""What every entry point shares: the training flags, presets, process start-up, clean error exits.
 
 Flags live here and in the experiment modules, never inside `jaxdl/`.
 """
 from __future__ import annotations
 
 import ast
-import json
-import os
 import sys
 import traceback
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 from absl import flags, logging
 
@@ -156,30 +154,3 @@ def run_cleanly(main: Callable[[], int | None]) -> int:
       traceback.print_exc()
     print(f"error: {e}", file=sys.stderr)
     return 2
-
-
-def load_saved_study(workdir: str) -> dict[str, Any]:
-  """The `results.json` a study wrote into `workdir`, for re-making its report without training."""
-  path = os.path.join(workdir, "results.json")
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except FileNotFoundError:
-    raise UserError(f"--report_only: no {path}; run the study into that --workdir first") from None
-  except json.JSONDecodeError as e:
-    raise UserError(f"--report_only: {path} is not valid JSON ({e})") from None
-
-
-def define_report_only_flag() -> None:
-  """For studies whose report (tables, verdicts, figures) is a function of results.json alone."""
-  flags.DEFINE_bool("report_only", False, "Re-make tables, claim verdicts and figures from "
-                    "<workdir>/results.json without training (e.g. after a claim check changed).")
-
-
-def define_study_flags(name: str, presets: Sequence[str] = ("quick", "full")) -> None:
-  """Flags every study has: --preset, --workdir, --dataset, --seeds."""
-  flags.DEFINE_enum("preset", "quick", list(presets), "Quick: laptop CPU, ~1-2 min. Full: the paper's setting.")
-  flags.DEFINE_string("workdir", f"runs/{name}", "Where the study writes its runs, tables and figures.")
-  flags.DEFINE_enum("dataset", "mnist", DATASETS.names(), "Dataset (mnist: the papers'; fashion_mnist: harder).")
-  flags.DEFINE_integer("seeds", 0, "Seeds per cell (0 = the preset's).")
-  flags.DEFINE_string("data_dir", None, "Where the dataset files are (else $JAXDL_DATA_DIR, standard places).")

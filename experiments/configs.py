@@ -8,15 +8,23 @@ copy into flags or presets.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Sequence
 
 from ml_collections import ConfigDict, config_dict
 
 from jaxdl.optim import OptimConfig
 from jaxdl.train import TrainConfig
 
+VARIANTS = ("smoke", "quick", "full")  # seconds (tests), a laptop CPU, the papers' scale
+
 # Fields whose default is None need a declared type to be overridable from the command line.
 _OPTIONAL_TYPES = {"data_dir": str}
+
+
+def check_variant(variant: str, valid: Sequence[str] = VARIANTS) -> None:
+  """An unknown config variant is a ValueError naming the valid ones."""
+  if variant not in valid:
+    raise ValueError(f"unknown config variant {variant!r}; valid: {', '.join(valid)}")
 
 
 def _section(cls: type, overrides: dict[str, Any]) -> ConfigDict:
@@ -42,14 +50,21 @@ def optim_section(**overrides: Any) -> ConfigDict:
   return _section(OptimConfig, overrides)
 
 
-def train_section(**overrides: Any) -> ConfigDict:
-  """A `train` config section: TrainConfig's defaults with `overrides` (optim as a dict)."""
-  return _section(TrainConfig, overrides)
+def train_section(*, exclude: Sequence[str] = (), **overrides: Any) -> ConfigDict:
+  """A `train` config section: TrainConfig's defaults with `overrides` (optim as a dict).
+
+  `exclude`: fields a study sets per cell (model, seeds, ...), left out so that
+  overriding them in this section is an unknown-key error, not silently ignored.
+  """
+  section = _section(TrainConfig, overrides)
+  for name in exclude:
+    del section[name]
+  return section
 
 
 def train_config(section: ConfigDict, **changes: Any) -> TrainConfig:
   """The TrainConfig of a `train` section, with `changes` (e.g. model, model_options, seeds)."""
   values = section.to_dict()
   if isinstance(changes.get("optim"), dict):
-    changes["optim"] = {**values["optim"], **changes["optim"]}
+    changes["optim"] = {**values.get("optim", {}), **changes["optim"]}
   return TrainConfig.from_dict({**values, **changes})

@@ -21,7 +21,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Sequence
+from typing import Sequence
 
 from absl import app, flags
 from ml_collections import ConfigDict, config_flags
@@ -31,8 +31,9 @@ from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
 from jaxdl.report.rundir import RunDir
 from jaxdl.study import Cell, Report, Study, StudyInterrupted, load_records, run_cells, select_cells
-from jaxdl.study.records import cell_dir
+from jaxdl.study.records import CELLS_DIR
 from jaxdl.study.runner import is_finished
+from jaxdl.train.config import as_tuples
 
 FLAGS = flags.FLAGS
 EXIT_INTERRUPTED = 3
@@ -109,18 +110,9 @@ def saved_config(workdir: str) -> ConfigDict:
   path = os.path.join(workdir, "config.json")
   try:
     with open(path) as f:
-      return ConfigDict(_tuples(json.load(f)["config"]))
+      return ConfigDict(as_tuples(json.load(f)["config"]))
   except FileNotFoundError:
     raise UserError(f"--report_only: no {path}; run the study into that --workdir first") from None
-
-
-def _tuples(value: Any) -> Any:
-  """JSON lists back to the tuples config files use."""
-  if isinstance(value, dict):
-    return {k: _tuples(v) for k, v in value.items()}
-  if isinstance(value, list):
-    return tuple(_tuples(v) for v in value)
-  return value
 
 
 def cells_listing(cells: Sequence[Cell], workdir: str) -> str:
@@ -142,10 +134,10 @@ def run(study: Study, argv: list[str]) -> int:
   print(f"{study.title}\nconfig ({'saved in ' + workdir if FLAGS.report_only else variant()}):\n{config}",
         flush=True)
   if not FLAGS.report_only:
-    record = {"study": study.name, "config": config.to_dict()}
-    RunDir(workdir, record, provenance=provenance(config_variant=variant()))
+    origin = provenance(config_variant=variant())
+    RunDir(workdir, {"study": study.name, "config": config.to_dict()}, provenance=origin)
     try:
-      run_cells(cells, selected, workdir, provenance=provenance(config_variant=variant()))
+      run_cells(cells, selected, workdir, provenance=origin)
     except StudyInterrupted as e:
       print(f"interrupted: {e}", file=sys.stderr)
       return EXIT_INTERRUPTED
@@ -160,6 +152,6 @@ def run(study: Study, argv: list[str]) -> int:
   study.report(config, load_records(workdir, [c.name for c in cells]), report)
   report.write()
   print(f"\n{study.name}: {time.time() - start:.0f} s; outputs in {workdir} (cells in "
-        f"{os.path.dirname(cell_dir(workdir, 'x'))})")
+        f"{os.path.join(workdir, CELLS_DIR)})")
   return 0
 

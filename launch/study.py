@@ -119,18 +119,13 @@ def launch(study: str, base_args: Sequence[str], workdir: str, backend: str, pyt
 
 
 def main(argv: list[str]) -> None:
-  if not FLAGS.study:
-    print("error: --study is required, e.g. --study=init_study", file=sys.stderr)
-    sys.exit(2)
-  workdir = FLAGS.workdir or os.path.join("runs", FLAGS.study)
-  try:
-    code = launch(FLAGS.study, argv[1:], workdir, FLAGS.backend, FLAGS.python, FLAGS.dry_run, FLAGS.parallel,
-                  FLAGS.all_cells, sweep.slurm_options(f"jaxdl-{FLAGS.study}"), sweep.tpu_options(),
-                  FLAGS.tpu_run)
-  except (ValueError, RuntimeError, FileNotFoundError) as e:
-    print(f"error: {e}", file=sys.stderr)
-    code = 2
-  sys.exit(code)
+  def run() -> int:
+    if not FLAGS.study:
+      raise UserError("--study is required, e.g. --study=init_study")
+    return launch(FLAGS.study, argv[1:], FLAGS.workdir or os.path.join("runs", FLAGS.study), FLAGS.backend,
+                  FLAGS.python, FLAGS.dry_run, FLAGS.parallel, FLAGS.all_cells,
+                  sweep.slurm_options(f"jaxdl-{FLAGS.study}"), sweep.tpu_options(), FLAGS.tpu_run)
+  sweep.exit_with(run)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import shlex
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from typing import Callable, Sequence
 
 from absl import app, flags
 
@@ -139,9 +139,15 @@ def main(argv: list[str]) -> None:
   base_args = argv[1:]  # everything after `--`
   sweep_dir = FLAGS.sweep_dir or os.path.join("runs", f"sweep_{(FLAGS.experiment or '').rsplit('.', 1)[-1]}")
   options = slurm_options(f"jaxdl-{os.path.basename(os.path.abspath(sweep_dir))}")
+  exit_with(lambda: launch(FLAGS.experiment, FLAGS.grid, base_args, sweep_dir, FLAGS.backend, FLAGS.python,
+                           FLAGS.resubmit, FLAGS.dry_run, FLAGS.parallel, options, tpu_options(),
+                           FLAGS.tpu_run))
+
+
+def exit_with(launch_fn: Callable[[], int]) -> None:
+  """Exits with `launch_fn()`'s code; bad input or a failed submission: one `error:` line, exit 2."""
   try:
-    code = launch(FLAGS.experiment, FLAGS.grid, base_args, sweep_dir, FLAGS.backend, FLAGS.python,
-                  FLAGS.resubmit, FLAGS.dry_run, FLAGS.parallel, options, tpu_options(), FLAGS.tpu_run)
+    code = launch_fn()
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     print(f"error: {e}", file=sys.stderr)
     code = 2

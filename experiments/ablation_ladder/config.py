@@ -10,7 +10,7 @@ its protocol (the rungs that set a key themselves keep theirs).
 import ml_collections
 from ml_collections import config_dict
 
-from experiments.configs import train_section
+from experiments.configs import check_variant, train_section
 
 LADDERS = {"smoke": "smoke.json", "quick": "nielsen_ch6_quick.json", "cpu": "nielsen_ch6_cpu.json",
            "full": "nielsen_ch6.json"}
@@ -19,8 +19,7 @@ PROTOCOL_KEYS = ("batch_size", "epochs", "val_size", "train_size", "val_subset",
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
-  if variant not in LADDERS:
-    raise ValueError(f"unknown variant {variant!r}; valid: {', '.join(LADDERS)}")
+  check_variant(variant, tuple(LADDERS))
   config = ml_collections.ConfigDict()
   config.ladder = LADDERS[variant]  # a file in experiments/ablation_ladder/ladders/, or a path
   # One dataset or several, comma-separated: one table column each.

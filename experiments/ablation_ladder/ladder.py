@@ -23,6 +23,7 @@ from experiments import configs
 from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
 from jaxdl.train import TrainConfig
+from jaxdl.train.config import as_tuples
 
 LADDER_DIR = os.path.join(os.path.dirname(__file__), "ladders")
 LADDER_KEYS = ("expand_data", "vote", "train_size", "val_subset", "test_subset", "optim")
@@ -62,15 +63,6 @@ def load_ladder(path: str, protocol: Mapping[str, Any] | None = None) -> dict[st
   return ladder
 
 
-def _tuples(value: Any) -> Any:
-  """JSON lists -> tuples (model widths, decay epochs are sequences of the configs)."""
-  if isinstance(value, list):
-    return tuple(_tuples(v) for v in value)
-  if isinstance(value, dict):
-    return {k: _tuples(v) for k, v in value.items()}
-  return value
-
-
 def apply_overrides(current: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
   """One rung on top of the last: optim and model_options merge, the rest replace.
 
@@ -78,7 +70,7 @@ def apply_overrides(current: dict[str, Any], overrides: dict[str, Any]) -> dict[
   (an mlp's `widths` mean nothing to a cnn).
   """
   out = {**current}
-  overrides = _tuples(overrides)
+  overrides = as_tuples(overrides)
   for key, value in overrides.items():
     if key == "optim":
       out["optim"] = {**current.get("optim", {}), **value}
@@ -94,7 +86,7 @@ def apply_overrides(current: dict[str, Any], overrides: dict[str, Any]) -> dict[
 
 def rung_specs(ladder: dict[str, Any], dataset: str, seeds: int = 0) -> list[dict[str, Any]]:
   """The full (cumulative) specification of every rung, in order. seeds > 0 replaces the protocol's."""
-  current = _tuples(ladder["protocol"])
+  current = as_tuples(ladder["protocol"])
   if seeds:
     current["seeds"] = seeds
   specs = []

@@ -18,9 +18,8 @@ settings (`train.train_size`: the first N training examples, 0: all).
 import ml_collections
 from ml_collections import config_dict
 
-from experiments.configs import train_section
+from experiments.configs import check_variant, train_section
 
-VARIANTS = ("smoke", "quick", "full")
 
 SIZES = {
     # smoke: seconds a cell, verdicts meaningless; MNIST as it is the dataset tests have on disk.
@@ -37,14 +36,12 @@ SIZES = {
 
 
 def _train_section(**settings) -> ml_collections.ConfigDict:
-  section = train_section(**settings)
-  del section["seeds"]  # config.seeds sets every cell's seeds; a second place to set them would be ignored
-  return section
+  # config.seeds sets every cell's seeds; a second place to set them would be ignored.
+  return train_section(exclude=("seeds",), **settings)
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
-  if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
+  check_variant(variant)
   s = SIZES[variant]
   config = ml_collections.ConfigDict()
   config.seeds = s["seeds"]

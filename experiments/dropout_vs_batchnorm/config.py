@@ -13,9 +13,8 @@ model_options, epochs, seeds, sweep and optim.lr.
 """
 import ml_collections
 
-from experiments.configs import train_section
+from experiments.configs import check_variant, train_section
 
-VARIANTS = ("smoke", "quick", "full")
 
 # The papers' nets (full). Momentum SGD for all three, batch 60 (Ioffe & Szegedy's).
 PAPER_NETS = {
@@ -52,8 +51,7 @@ SIZES = {  # seeds, then the first N of each split (0: all)
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
-  if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
+  check_variant(variant)
   changes = {"smoke": SMOKE_CHANGES, "quick": QUICK_CHANGES, "full": {}}[variant]
   sizes = SIZES[variant]
   config = ml_collections.ConfigDict()

@@ -10,16 +10,14 @@ pixel range. Every field is overridable, e.g. `--config.eps=0.1`,
 """
 import ml_collections
 
-from experiments.configs import optim_section, train_section
+from experiments.configs import check_variant, optim_section, train_section
 
-VARIANTS = ("smoke", "quick", "full")
 # Set per cell from `dataset`, `seeds` and `nets`: not engine settings shared by every cell.
 _PER_CELL_TRAIN_FIELDS = ("dataset", "seeds", "model", "model_options", "optim")
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
-  if variant not in VARIANTS:
-    raise ValueError(f"unknown config variant {variant!r}; valid: {', '.join(VARIANTS)}")
+  check_variant(variant)
   config = ml_collections.ConfigDict()
   config.dataset = "synthetic" if variant == "smoke" else "mnist"
   config.seeds = {"smoke": 2, "quick": 2, "full": 3}[variant]  # replicas with seeds 0 .. seeds-1
@@ -68,13 +66,7 @@ def _nets(variant: str) -> ml_collections.ConfigDict:
 
 
 def _train(variant: str) -> ml_collections.ConfigDict:
-  if variant == "smoke":
-    section = train_section(data_options={"n_train": 128, "n_test": 48, "shape": (8, 8, 1)},
-                            batch_size=32, epochs=1)
-  elif variant == "quick":
-    section = train_section(train_size=10000, batch_size=128, epochs=3)
-  else:  # 50 epochs, no early stopping
-    section = train_section(batch_size=100, epochs=50)
-  for field in _PER_CELL_TRAIN_FIELDS:
-    del section[field]
-  return section
+  sizes = {"smoke": dict(data_options={"n_train": 128, "n_test": 48, "shape": (8, 8, 1)}, batch_size=32, epochs=1),
+           "quick": dict(train_size=10000, batch_size=128, epochs=3),
+           "full": dict(batch_size=100, epochs=50)}[variant]  # full: 50 epochs, no early stopping
+  return train_section(exclude=_PER_CELL_TRAIN_FIELDS, **sizes)

@@ -13,9 +13,8 @@ of `cells.GLOROT_ROWS`), and those whose layer Jacobians are computed at init
 """
 import ml_collections
 
-from experiments.configs import optim_section, train_section
+from experiments.configs import check_variant, optim_section, train_section
 
-VARIANTS = ("smoke", "quick", "full")
 
 HE_INITS = ("normal:std=1", "normal:std=0.01", "lecun_normal", "glorot_uniform", "he_normal", "orthogonal")
 GLOROT_LABELS = ("softsign", "softsign-N", "tanh", "tanh-N", "sigmoid")
@@ -48,15 +47,12 @@ SIZES = {
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
-  if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
+  check_variant(variant)
   sizes = SIZES[variant]
   config = ml_collections.ConfigDict()
   config.seeds = sizes["seeds"]
   config.probe_size = sizes["probe_size"]
-  config.train = train_section(dataset="mnist", train_size=sizes["train_size"])
-  for field in CELL_FIELDS:
-    del config.train[field]
+  config.train = train_section(exclude=CELL_FIELDS, dataset="mnist", train_size=sizes["train_size"])
   # One optimizer and budget for every He cell; Glorot & Bengio's plain SGD, lr 0.1.
   config.he = dict(sizes["he"], optim=optim_section(name="momentum", lr=0.01, momentum=0.9))
   config.glorot = dict(sizes["glorot"], optim=optim_section(name="sgd", lr=0.1))

@@ -15,17 +15,15 @@ epochs, He et al.'s schedule. thresholds: the decision rules of the claims.
 import ml_collections
 from ml_collections import config_dict
 
-from experiments.configs import train_section
+from experiments.configs import check_variant, train_section
 
-VARIANTS = ("smoke", "quick", "full")
 
 # He et al.'s recipe: SGD momentum 0.9, weight decay 1e-4, lr 0.1 divided by 10 twice.
 RESNET_OPTIM = dict(name="momentum", lr=0.1, momentum=0.9, weight_decay=1e-4, schedule="step", decay_factor=0.1)
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
-  if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; valid: {', '.join(VARIANTS)}")
+  check_variant(variant)
   config = ml_collections.ConfigDict()
   config.parts = ("depth", "degradation", "adding")
   config.dataset = "mnist"

@@ -45,6 +45,17 @@ def _jsonable(value: Any) -> Any:
   return value
 
 
+def from_jsonable(value: Any) -> Any:
+  """The inverse of the writer's encoding: the strings "nan", "inf", "-inf" back to floats."""
+  if isinstance(value, dict):
+    return {k: from_jsonable(v) for k, v in value.items()}
+  if isinstance(value, list):
+    return [from_jsonable(v) for v in value]
+  if value in ("nan", "inf", "-inf"):
+    return float(value)
+  return value
+
+
 def write_atomic(path: str, text: str) -> None:
   """Writes via a temporary file and a rename, so a crash leaves old or new, never half."""
   directory = os.path.dirname(os.path.abspath(path))

@@ -5,7 +5,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from jaxdl.data import Dataset
-from jaxdl.train import RunResult, TrainConfig
+from jaxdl.train import RunResult, TrainConfig, load_run
 from jaxdl.train.steps import ReplicaProgram
 from jaxdl.train.trainer import EpochHook
 
@@ -37,6 +37,11 @@ class TrainCell:
 
   def extra_config(self) -> dict[str, Any]:
     return {"cell_data": self.data_spec} if self.data_spec else {}
+
+  def load(self, path: str) -> RunResult:
+    """The trained replicas in run directory `path`, restored from their last checkpoint."""
+    return load_run(self.config, path, data=self.data() if self.data else None,
+                    program_factory=self.program_factory, extra_config=self.extra_config())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from jaxdl.errors import UserError
-from jaxdl.report.rundir import PROVENANCE, RunDir
+from jaxdl.report.rundir import PROVENANCE, RunDir, from_jsonable
 from jaxdl.train.status import RunStatus
 
 CELLS_DIR = "cells"
@@ -24,21 +24,11 @@ def read_json(path: str) -> Any:
   """JSON with the "nan"/"inf" strings jaxdl writes for non-finite floats read back as floats."""
   try:
     with open(path) as f:
-      return _floats(json.load(f))
+      return from_jsonable(json.load(f))
   except FileNotFoundError:
     raise UserError(f"missing {path}: the cell did not finish; run the study again to finish it") from None
   except json.JSONDecodeError as e:
     raise UserError(f"{path} is not valid JSON ({e}): delete that cell's directory and run it again") from None
-
-
-def _floats(value: Any) -> Any:
-  if isinstance(value, dict):
-    return {k: _floats(v) for k, v in value.items()}
-  if isinstance(value, list):
-    return [_floats(v) for v in value]
-  if value in ("nan", "inf", "-inf"):
-    return float(value)
-  return value
 
 
 @dataclasses.dataclass
@@ -94,7 +84,7 @@ def load_record(workdir: str, name: str) -> CellRecord:
   results = read_json(os.path.join(path, "results.json"))
   measurements_path = os.path.join(path, MEASUREMENTS)
   measurements = read_json(measurements_path) if os.path.exists(measurements_path) else {}
-  history = [_floats(m) for m in RunDir.read_metrics(path)]
+  history = [from_jsonable(m) for m in RunDir.read_metrics(path)]
   return CellRecord(name, path, config, RunStatus(status), results.get("replicas", []), history,
                     measurements, results)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fnmatch
-import functools
 import os
 import time
 from typing import Any, Callable, Sequence
@@ -13,7 +12,7 @@ from jaxdl.errors import UserError
 from jaxdl.report.rundir import RunDir, write_json
 from jaxdl.study.cells import Cell, MeasureCell, TrainCell
 from jaxdl.study.records import MEASUREMENTS, CellRecord, cell_dir, finished, load_record
-from jaxdl.train import RunResult, RunStatus, load_run, train_and_evaluate
+from jaxdl.train import RunResult, RunStatus, train_and_evaluate
 
 
 class StudyInterrupted(Exception):
@@ -37,12 +36,18 @@ def is_finished(workdir: str, cell: Cell) -> bool:
 
 
 class CellContext:
-  """What a measurement cell may use: the records and trained models of the cells it needs."""
+  """What a measurement cell may use: the records and trained models of the cells it needs.
 
-  def __init__(self, workdir: str, cells: Sequence[Cell], cell: MeasureCell):
+  `trained` is shared by the contexts of one study run, so a trained cell that
+  several measurements read is restored (compiled, evaluated) once.
+  """
+
+  def __init__(self, workdir: str, cells: Sequence[Cell], cell: MeasureCell,
+               trained: dict[str, RunResult] | None = None):
     self._workdir = workdir
     self._by_name = {c.name: c for c in cells}
     self._needs = set(cell.needs)
+    self._trained = {} if trained is None else trained
 
   def _check(self, name: str) -> TrainCell | MeasureCell:
     if name not in self._needs:
@@ -53,24 +58,25 @@ class CellContext:
     self._check(name)
     return load_record(self._workdir, name)
 
-  @functools.lru_cache(maxsize=None)
   def trained(self, name: str) -> RunResult:
     """The cell's trained replicas, restored from its last checkpoint (nothing is trained)."""
     cell = self._check(name)
-    return load_run(cell.config, cell_dir(self._workdir, name), data=cell.data() if cell.data else None,
-                    program_factory=cell.program_factory, extra_config=cell.extra_config())
+    if name not in self._trained:
+      self._trained[name] = cell.load(cell_dir(self._workdir, name))
+    return self._trained[name]
 
 
 def run_cells(cells: Sequence[Cell], selected: Sequence[Cell], workdir: str,
               echo: Callable[[str], None] = print, provenance: dict[str, Any] | None = None) -> None:
   """Runs every selected cell that is not finished, in order; raises StudyInterrupted if one stops."""
-  names = {c.name for c in cells}
+  by_name = {c.name: c for c in cells}
+  trained: dict[str, RunResult] = {}  # restored trained cells, shared by the measurements
   for i, cell in enumerate(selected, start=1):
     prefix = f"[{i}/{len(selected)} {cell.name}]"
     if is_finished(workdir, cell):
       echo(f"{prefix} finished earlier: {cell_dir(workdir, cell.name)}")
       continue
-    missing = [n for n in cell.needs if n not in names or not is_finished(workdir, _named(cells, n))]
+    missing = [n for n in cell.needs if n not in by_name or not is_finished(workdir, by_name[n])]
     if missing:
       raise UserError(f"cell {cell.name!r} needs {', '.join(missing)} finished first; run those cells "
                       f"(e.g. --cells={','.join(missing)}) or the whole study")
@@ -78,26 +84,20 @@ def run_cells(cells: Sequence[Cell], selected: Sequence[Cell], workdir: str,
     if isinstance(cell, TrainCell):
       status = _run_train_cell(cell, workdir, lambda line: echo(f"{prefix} {line}"), provenance)
     else:
-      status = _run_measure_cell(cell, cells, workdir, provenance)
+      status = _run_measure_cell(CellContext(workdir, cells, cell, trained), cell, workdir, provenance)
     echo(f"{prefix} {status} in {time.time() - start:.1f} s")
     if status == RunStatus.INCOMPLETE:
       raise StudyInterrupted(f"cell {cell.name!r} was interrupted; its checkpoint is saved in "
                              f"{cell_dir(workdir, cell.name)}: run the same command again to resume")
 
 
-def _named(cells: Sequence[Cell], name: str) -> Cell:
-  return next(c for c in cells if c.name == name)
-
-
 def _run_train_cell(cell: TrainCell, workdir: str, echo: Callable[[str], None],
                     provenance: dict[str, Any] | None) -> RunStatus:
   path = cell_dir(workdir, cell.name)
-  data = cell.data() if cell.data else None
   if finished(path):  # trained earlier; only its measurements are missing
-    result = load_run(cell.config, path, data=data, program_factory=cell.program_factory,
-                      extra_config=cell.extra_config())
+    result = cell.load(path)
   else:
-    result = train_and_evaluate(cell.config, path, data=data, echo=echo,
+    result = train_and_evaluate(cell.config, path, data=cell.data() if cell.data else None, echo=echo,
                                 epoch_hook=cell.epoch_hook() if cell.epoch_hook else None,
                                 program_factory=cell.program_factory, extra_config=cell.extra_config(),
                                 provenance=provenance)
@@ -108,12 +108,12 @@ def _run_train_cell(cell: TrainCell, workdir: str, echo: Callable[[str], None],
   return result.status
 
 
-def _run_measure_cell(cell: MeasureCell, cells: Sequence[Cell], workdir: str,
+def _run_measure_cell(ctx: CellContext, cell: MeasureCell, workdir: str,
                       provenance: dict[str, Any] | None) -> RunStatus:
   rundir = RunDir(cell_dir(workdir, cell.name), {"measurement": cell.spec}, jax.process_index() == 0,
                   provenance)
   rundir.set_status(RunStatus.RUNNING)
-  results = cell.run(CellContext(workdir, cells, cell))
+  results = cell.run(ctx)
   rundir.write_json("results.json", results)
   rundir.set_status(RunStatus.DONE)
   return RunStatus.DONE

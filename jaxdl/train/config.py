@@ -83,10 +83,10 @@ class TrainConfig:
     _check_keys(values, cls, "train")
     if isinstance(optim, Mapping):
       _check_keys(optim, OptimConfig, "train.optim")
-      values["optim"] = OptimConfig(**{k: _tuples(v) for k, v in optim.items()})
+      values["optim"] = OptimConfig(**{k: as_tuples(v) for k, v in optim.items()})
     elif optim is not None:
       values["optim"] = optim
-    return cls(**{k: _tuples(v) for k, v in values.items()})
+    return cls(**{k: as_tuples(v) for k, v in values.items()})
 
 
 def _check_keys(values: Mapping[str, Any], cls: type, where: str) -> None:
@@ -96,10 +96,10 @@ def _check_keys(values: Mapping[str, Any], cls: type, where: str) -> None:
     raise UserError(f"unknown {where} key(s) {unknown}; valid: {', '.join(valid)}")
 
 
-def _tuples(value: Any) -> Any:
-  """Lists (and lists inside mappings) as tuples: configs read from JSON compare equal."""
+def as_tuples(value: Any) -> Any:
+  """Lists (also nested, and inside mappings) as tuples: configs read back from JSON compare equal."""
   if isinstance(value, Mapping):
-    return {k: _tuples(v) for k, v in value.items()}
+    return {k: as_tuples(v) for k, v in value.items()}
   if isinstance(value, (list, tuple)):
-    return tuple(_tuples(v) for v in value)
+    return tuple(as_tuples(v) for v in value)
   return value
