@@ -68,3 +68,13 @@ def train_config(section: ConfigDict, **changes: Any) -> TrainConfig:
   if isinstance(changes.get("optim"), dict):
     changes["optim"] = {**values.get("optim", {}), **changes["optim"]}
   return TrainConfig.from_dict({**values, **changes})
+
+
+def seed_range(config: ConfigDict) -> tuple[int, ...]:
+  """The seeds a study's cells train as replicas: seed_offset .. seed_offset + seeds - 1.
+
+  Rerunning a study with another `--config.seed_offset` (and another workdir) is how a
+  verdict is checked not to depend on the seeds.
+  """
+  offset = config.get("seed_offset", 0)
+  return tuple(range(offset, offset + config.seeds))

@@ -55,7 +55,8 @@ def study_summary(name: str, code: int, seconds: float, workdir: str) -> str:
   if os.path.exists(claims):
     for c in json.load(open(claims)):
       verdict = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}[c["held"]]
-      lines.append(f"- {verdict}: {c['text']} [{c['source']}] -- {c['measured']}")
+      criterion = f" -- criterion: {c['criterion']}" if c.get("criterion") else ""
+      lines.append(f"- {verdict}: {c['text']} [{c['source']}] -- {c['measured']}{criterion}")
   return "\n".join(lines) + "\n"
 
 

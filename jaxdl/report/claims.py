@@ -18,11 +18,14 @@ class Claim:
   source: str      # e.g. "He et al. 2015, Fig. 3"
   text: str        # the claim as the paper makes it
   held: bool | None  # None: could not be tested in this setting (said why in `measured`)
-  measured: str    # what we measured that decides it
+  measured: str    # what we measured that decides it, with the seed noise
+  # The threshold and where it came from (the paper, or a stated argument), fixed before the run.
+  criterion: str = ""
 
   def verdict_line(self) -> str:
     verdict = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}[self.held]
-    return f"CLAIM {verdict}: {self.text} [{self.source}] -- measured: {self.measured}"
+    line = f"CLAIM {verdict}: {self.text} [{self.source}] -- measured: {self.measured}"
+    return line + (f" -- criterion: {self.criterion}" if self.criterion else "")
 
 
 def report_claims(claims: Sequence[Claim], path: str | None = None,
