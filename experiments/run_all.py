@@ -46,6 +46,14 @@ def run_study(name: str, root: str) -> tuple[int, float, str]:
   return proc.returncode, time.time() - start, workdir
 
 
+VERDICTS = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}
+
+
+def verdict_counts(claims: list[dict]) -> str:
+  """e.g. "5 HELD, 1 NOT HELD, 2 NOT TESTED"."""
+  return ", ".join(f"{sum(c['held'] is held for c in claims)} {text}" for held, text in VERDICTS.items())
+
+
 def study_summary(name: str, code: int, seconds: float, workdir: str) -> str:
   lines = [f"## {name} ({'ok' if code == 0 else f'FAILED, exit {code}'}, {seconds:.0f} s)", ""]
   table = os.path.join(workdir, "table.md")
@@ -53,8 +61,10 @@ def study_summary(name: str, code: int, seconds: float, workdir: str) -> str:
     lines += [open(table).read(), ""]
   claims = os.path.join(workdir, "claims.json")
   if os.path.exists(claims):
-    for c in json.load(open(claims)):
-      verdict = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}[c["held"]]
+    claims = json.load(open(claims))
+    lines += [f"Verdicts: {verdict_counts(claims)}", ""]
+    for c in claims:
+      verdict = VERDICTS[c["held"]]
       criterion = f" -- criterion: {c['criterion']}" if c.get("criterion") else ""
       lines.append(f"- {verdict}: {c['text']} [{c['source']}] -- {c['measured']}{criterion}")
   return "\n".join(lines) + "\n"
