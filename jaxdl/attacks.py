@@ -168,23 +168,28 @@ Objective = Callable[[Any, jax.Array], tuple[jax.Array, Any]]
 
 
 def adversarial_objective(objective: Objective, params: Any, x: jax.Array, eps: float, alpha: float,
-                          *, start_key: jax.Array | None = None, bounds: Bounds = None
-                          ) -> tuple[jax.Array, Any]:
+                          *, start_key: jax.Array | None = None, bounds: Bounds = None, steps: int = 1,
+                          step_size: float | None = None) -> tuple[jax.Array, Any]:
   """Goodfellow et al.'s alpha * J(x) + (1 - alpha) * J(x + eps * sign(grad_x J(x))).
 
   objective(params, x) -> (mean loss over the batch, aux). The adversarial
   batch is crafted from the current `params` (regenerated at every call) and
   held constant for the parameter gradient: sign() has zero derivative almost
-  everywhere, so this is the exact gradient of the objective. start_key: FGSM
-  from a uniform random start with step 1.25 eps, projected to the eps-ball
-  (Wong et al. 2020); None: plain FGSM. Returns (loss, the clean pass's aux).
+  everywhere, so this is the exact gradient of the objective. start_key: a
+  uniform random start in the eps-ball (None: start at x). steps, step_size:
+  the attack's signed steps (`sign_gradient_ascent`); step_size None is eps
+  from x (FGSM) or 1.25 eps from a random start (Wong et al. 2020's FGSM-RS);
+  steps > 1 is PGD training (Madry et al. 2018, with alpha = 0). Returns
+  (loss, the clean pass's aux).
   """
-  clean_loss, aux = objective(params, x)
+  frozen = jax.lax.stop_gradient(params)
+  # At alpha = 0 the clean pass only gives aux (e.g. the training accuracy): no backward pass through it.
+  clean_loss, aux = objective(frozen if alpha == 0.0 else params, x)
   if alpha == 1.0:
     return clean_loss, aux
-  frozen = jax.lax.stop_gradient(params)
-  step = eps if start_key is None else 1.25 * eps
-  x_adv = sign_gradient_ascent(lambda z: objective(frozen, z)[0], x, eps, steps=1, step_size=step,
+  if step_size is None:
+    step_size = eps if start_key is None else 1.25 * eps
+  x_adv = sign_gradient_ascent(lambda z: objective(frozen, z)[0], x, eps, steps=steps, step_size=step_size,
                                start_key=start_key, bounds=bounds)
   adv_loss, _ = objective(params, jax.lax.stop_gradient(x_adv))
   return alpha * clean_loss + (1.0 - alpha) * adv_loss, aux

@@ -14,7 +14,7 @@ from jaxdl.losses import softmax_cross_entropy
 from jaxdl.models import MODELS, build_model
 from jaxdl.optim import OptimConfig
 from jaxdl.train import TrainConfig, train_and_evaluate
-from jaxdl.train.adversarial import AdversarialProgram, attack_targets
+from jaxdl.train.adversarial import AdversarialProgram, attack_targets, robustness_hook
 
 D = 12  # input features of the linear models
 
@@ -158,6 +158,44 @@ def test_fgsm_random_start_variant_stays_in_the_ball(binary):
   assert float(jnp.max(jnp.abs(x_adv - x))) <= 0.1 + 1e-6
   assert float(jnp.max(jnp.abs(x_adv - attacks.fgsm(linear(w, b), x, y, 0.1)))) > 0  # not plain FGSM
   np.testing.assert_allclose(loss, objective((w, b), x_adv)[0], rtol=1e-6)
+
+
+def test_adversarial_objective_trains_on_pgd_and_skips_the_clean_gradient_at_alpha_zero(binary):
+  """steps > 1 is PGD training (Madry et al.): the loss at sign_gradient_ascent's point; at alpha = 0
+  the parameter gradient is the adversarial loss's alone."""
+  w, b, x, y = binary
+  objective = lambda p, z: (jnp.mean(softmax_cross_entropy(linear(*p)(z), y, 2)), None)  # noqa: E731
+  key, eps = jax.random.PRNGKey(3), 0.1
+  x_pgd = attacks.sign_gradient_ascent(lambda z: objective((w, b), z)[0], x, eps, steps=4, step_size=0.03,
+                                       start_key=key)
+  loss_fn = lambda p: attacks.adversarial_objective(objective, p, x, eps, 0.0, start_key=key, steps=4,  # noqa
+                                                    step_size=0.03)[0]
+  np.testing.assert_allclose(loss_fn((w, b)), objective((w, b), x_pgd)[0], rtol=1e-6)
+  expected = jax.grad(lambda p: objective(p, x_pgd)[0])((w, b))
+  jax.tree_util.tree_map(lambda g, e: np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7),
+                         jax.grad(loss_fn)((w, b)), expected)
+
+
+def test_robustness_hook_follows_each_replica_over_training():
+  """The hook's record at init and after every epoch: per-replica clean, FGSM and PGD accuracy on
+  the probe; at eps = 0 every attack is the clean accuracy, and it matches the engine's."""
+  data = load_dataset("synthetic", n_train=64, n_test=16, shape=(4, 4, 1))
+  cfg = TrainConfig(dataset="synthetic", model="mlp", model_options={"widths": (8,)},
+                    optim=OptimConfig(name="momentum", lr=0.05), batch_size=16, epochs=2, seeds=(0, 1))
+  settings = attacks.PGDSettings(2, 0.05)
+  zero = train_and_evaluate(cfg, None, data=data, echo=lambda _: None,
+                            epoch_hook=robustness_hook(data.x_test, data.y_test, 0.0, settings))
+  assert [h["epoch"] for h in zero.history] == [0, 1, 2]
+  for h in zero.history:
+    assert h["probe_clean_acc"].shape == (2,)
+    np.testing.assert_allclose(h["probe_fgsm_acc"], h["probe_clean_acc"])
+    np.testing.assert_allclose(h["probe_pgd_acc"], h["probe_clean_acc"])
+  np.testing.assert_allclose(zero.history[-1]["probe_clean_acc"], [r["test_acc"] for r in zero.replicas],
+                             atol=1e-6)
+  attacked = train_and_evaluate(cfg, None, data=data, echo=lambda _: None,
+                                epoch_hook=robustness_hook(data.x_test, data.y_test, 0.5, settings))
+  last = attacked.history[-1]
+  assert np.all(last["probe_pgd_acc"] <= last["probe_clean_acc"])
 
 
 def test_attacks_vmap_over_replicas(binary):

@@ -35,3 +35,10 @@ def test_all_of_and_the_claim_line():
   claim = Claim(own_check("a reason"), "text", *beyond([2.0, 2.1], 1.0), criterion="> 1 (the argument)")
   line = claim.verdict_line()
   assert line.startswith("CLAIM HELD") and "jaxdl's own check" in line and "criterion: > 1" in line
+
+
+def test_verdicts_are_python_bools_for_numpy_inputs():
+  import numpy as np
+  assert exceeds(np.array([3.0, 3.2]), np.array([1.0, 1.1]))[0] is True
+  assert beyond(np.array([0.5, 0.52]), np.float32(0.8))[0] is False
+  assert exceeds(np.array([3.0, 3.2], np.float32), [1.0, 1.1])[0] is True  # float32 values count

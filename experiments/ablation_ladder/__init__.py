@@ -4,6 +4,7 @@
   python -m experiments.ablation_ladder --config=experiments/ablation_ladder/config.py:full  # the book's (a GPU)
   python -m experiments.ablation_ladder --config=experiments/ablation_ladder/config.py:cpu   # 1/10 of its steps
   python -m experiments.ablation_ladder --config.dataset=mnist,fashion_mnist --config.seeds=3
+  python -m experiments.ablation_ladder --config.seed_offset=10 --workdir=...   # the same on other seeds
   python -m experiments.ablation_ladder --config.ladder=path/to/my_ladder.json --config.protocol.epochs=5
 
 Nielsen, Neural Networks and Deep Learning, ch. 6: from a 784-FC100 sigmoid net
@@ -22,9 +23,10 @@ rung's seeds), and a MeasureCell per vote rung (`mnist_ensemble`) that votes
 over the restored nets of the rung before it. The reported number per rung
 is Nielsen's: test accuracy at the epoch of best validation accuracy
 (validation = the last 10k training images), mean ± std over seeds; a vote
-rung reports the vote of its nets after the last epoch. Claims: each MNIST
-rung within `tolerance` points of the book, the book's ordering of the rungs,
-and whether every rung still helps on the other datasets.
+rung reports the vote of its nets after the last epoch. Claims (claims.py,
+each decided against the seed noise): each MNIST rung within
+`tolerance_sigmas` binomial stds of the book's number, the book's ordering of
+the rungs, and whether every rung still helps on the other datasets.
 """
 import os
 

@@ -66,8 +66,8 @@ def split_sizes(result: RunResult) -> dict[str, int]:
   return {f"n_{split}": len(getattr(result.data, f"y_{split}")) for split in ("train", "val", "test")}
 
 
-def train_cell(name: str, spec: dict[str, Any], val_size: int, train: ConfigDict) -> TrainCell:
-  cfg = train_config(spec, train)
+def train_cell(name: str, spec: dict[str, Any], val_size: int, train: ConfigDict, seed_offset: int) -> TrainCell:
+  cfg = train_config(spec, train, seed_offset)
   described = data_spec(spec, val_size)
   build = functools.partial(rung_data, **described, data_dir=cfg.data_dir, download=cfg.download,
                             options=tuple(sorted(cfg.data_options.items())))
@@ -99,7 +99,8 @@ def plan(config: ConfigDict) -> Plan:
     trained: dict[str, TrainCell] = {}  # repr((config, data spec)) -> the cell that trains it
     for rung, spec in zip(ladder["rungs"], rung_specs(ladder, dataset, config.seeds)):
       name = cell_name(dataset, rung["name"])
-      cell = train_cell(f"{name}_nets" if spec.get("vote") else name, spec, val_size, config.train)
+      cell = train_cell(f"{name}_nets" if spec.get("vote") else name, spec, val_size, config.train,
+                        config.seed_offset)
       key = repr((cell.config, cell.data_spec))
       if key not in trained:
         trained[key] = cell

@@ -96,13 +96,15 @@ def rung_specs(ladder: dict[str, Any], dataset: str, seeds: int = 0) -> list[dic
   return specs
 
 
-def train_config(spec: dict[str, Any], train: ConfigDict) -> TrainConfig:
+def train_config(spec: dict[str, Any], train: ConfigDict, seed_offset: int = 0) -> TrainConfig:
   """The TrainConfig of a rung spec on top of the `train` section (the engine's settings
-  the ladder leaves alone); the ladder's own keys are applied to the data instead."""
+  the ladder leaves alone); the ladder's own keys are applied to the data instead. The
+  rung's seeds start at `seed_offset`."""
   fields = {k: v for k, v in spec.items() if k in TRAIN_KEYS and k not in ("seeds", "train_size", "val_size")}
   n_seeds = max(int(spec.get("seeds", 1)), int(spec.get("vote", 0)))  # a vote needs its nets
+  seeds = configs.seed_range(ConfigDict({"seeds": n_seeds, "seed_offset": seed_offset}))
   return configs.train_config(train, **fields, val_size=spec.get("val_size", DEFAULT_VAL_SIZE),
-                              seeds=tuple(range(n_seeds)), optim=dict(spec.get("optim", {})))
+                              seeds=seeds, optim=dict(spec.get("optim", {})))
 
 
 def check_train_section(train: ConfigDict, ladder: dict[str, Any]) -> None:

@@ -64,5 +64,5 @@ def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -
   header, body = ladder_table(ladder.datasets, rows)
   out.table(f"Ladder {ladder.ladder}: % test accuracy at the epoch of best validation accuracy (a vote: "
             f"after the last epoch), mean ± std over seeds", header, body)
-  out.claims(ladder_claims(ladder.datasets, rows, config.tolerance))
+  out.claims(ladder_claims(ladder.datasets, rows, config.tolerance_sigmas))
   out.figure("ladder.png", plot_ladder, ladder.ladder, ladder.datasets, rows)

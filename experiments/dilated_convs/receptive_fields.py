@@ -57,11 +57,13 @@ def measure_receptive_fields(depth: int, depth_2d: int, draws: int, width: int, 
     (side per spatial axis, in input positions), the holes inside it and
     whether all agree.
   erf_radius: per 1-D stack, the ERF's RMS radius per layer (input positions).
+  erf_radius_draws: per 1-D stack, the same per draw [draws, layers] (each
+    draw's |gradient| normalized on its own), for the spread over draws.
   erf: per 1-D stack its ERF profiles [layers, positions] (each layer sums to
     1), and for the context module its last layer's ERF [rows, columns].
   """
   key = jax.random.PRNGKey(seed)  # the same draws for every stack
-  rows, erfs = [], {}
+  rows, erfs, radius_draws = [], {}, {}
   for name, (model, shape, layers, closed_form) in _stacks(depth, depth_2d, width).items():
     grads = rf.input_gradient_maps(model, shape, key, draws)
     measured = rf.measured_receptive_fields(grads)
@@ -72,7 +74,10 @@ def measure_receptive_fields(depth: int, depth_2d: int, draws: int, width: int, 
                    "measured": m["extent"], "holes": m["holes"], "stack": name, "closed_form": expected,
                    "agree": m["extent"] == analytical and m["holes"] == 0 and field == expected})
     erfs[name] = rf.effective_receptive_fields(grads)
+    if name in ERF_STACKS:
+      radius_draws[name] = [rf.erf_radius(rf.effective_receptive_fields(g[None])) for g in grads]
   return {"rows": rows, "erf_radius": {name: rf.erf_radius(erfs[name]) for name in ERF_STACKS},
+          "erf_radius_draws": radius_draws,
           "erf": {**{name: erfs[name] for name in ERF_STACKS}, CONTEXT_MODULE: erfs[CONTEXT_MODULE][-1]}}
 
 

@@ -17,7 +17,8 @@ Table = tuple[list[str], list[list[Any]]]
 
 
 def net_summaries(nets: Sequence[Net], records: Mapping[str, CellRecord]) -> list[dict[str, Any]]:
-  """Per net: its label, shuffled, params, steps, receptive field and replicas (results.json rows)."""
+  """Per net: its label, shuffled, measurements (params, steps; dense cells' scores), receptive
+  field and replicas (results.json rows)."""
   out = []
   for net in nets:
     record = records[net.name]
@@ -28,19 +29,22 @@ def net_summaries(nets: Sequence[Net], records: Mapping[str, CellRecord]) -> lis
 
 
 def _engine(train: ConfigDict) -> str:
-  return f"{train.optim.name} lr {train.optim.lr:g}, batch {train.batch_size}; mean ± std over seeds"
+  momentum = f" {train.optim.momentum:g}" if train.optim.name == "momentum" else ""
+  return f"{train.optim.name}{momentum} lr {train.optim.lr:g}, batch {train.batch_size}; mean ± std over seeds"
 
 
 def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -> None:
   fields = records["receptive_fields"].results
   mnist1d = net_summaries(MNIST1D_NETS, records)
   context = net_summaries(context_nets(config), records)
-  dataset = config.context.train.dataset  # config.dataset, linked
+  c = config.context
+  task = (f"dense digits: {c.n_train} train / {c.n_test} test canvases of {c.canvas}x{c.canvas} px, "
+          f"{c.digits} digits of {c.digit_size} px")
   out.table("Receptive fields: analytical vs measured", *receptive_field_table(fields["rows"]))
   out.table(f"MNIST-1D ({_engine(config.mnist1d.train)})", *mnist1d_table(mnist1d))
-  out.table(f"Context module on {dataset} ({_engine(config.context.train)})", *context_table(context))
+  out.table(f"Context module, {task} ({_engine(c.train)})", *context_table(context))
   out.claims(claims.receptive_field_claims(fields) + claims.mnist1d_claims(mnist1d)
-             + claims.context_module_claims(context, dataset))
+             + claims.context_module_claims(context))
   out.figure("erf.png", plot_erf, fields["erf"])
 
 
@@ -68,9 +72,11 @@ def mnist1d_table(nets: Sequence[dict[str, Any]]) -> Table:
 
 
 def context_table(nets: Sequence[dict[str, Any]]) -> Table:
-  header = ["model", "params", "receptive field (px)", "train acc (%)", "test acc (%)"]
-  body = [[n["label"], n["params"], n["receptive_field"], claims.pct(claims.accuracies(n, "train_acc")),
-           claims.pct(claims.accuracies(n))] for n in nets]
+  header = ["model", "params", "receptive field (px)", "steps", "train pixel acc (%)", "test pixel acc (%)",
+            "test mean IoU (%)"]
+  body = [[n["label"], n["params"], n["receptive_field"], n["steps"],
+           claims.pct(claims.accuracies(n, "train_acc")), claims.pct(claims.dense_scores(n, "pixel_acc")),
+           claims.pct(claims.dense_scores(n))] for n in nets]
   return header, body
 
 

@@ -1,4 +1,4 @@
-"""The study's report, from the cell records alone: two tables, the verdicts, a figure."""
+"""The study's report, from the cell records alone: three tables, the verdicts, a figure."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -8,9 +8,12 @@ from matplotlib.ticker import MaxNLocator
 from ml_collections import ConfigDict
 
 from experiments.dropout_vs_batchnorm import claims
-from experiments.dropout_vs_batchnorm.rows import REGULARIZERS, after_dropout, group, lr_behaviour, replica_rows
+from experiments.dropout_vs_batchnorm.cells import RECIPE_ARMS, recipe_cell_name
+from experiments.dropout_vs_batchnorm.rows import REGULARIZERS, after_dropout, group, lr_behaviour, recipe_rows, \
+    replica_rows
 from jaxdl.report import plots, tables
 from jaxdl.study import CellRecord, Report
+from jaxdl.train import RunStatus
 
 Rows = list[dict[str, Any]]
 
@@ -20,8 +23,12 @@ def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -
   out.table("Dropout vs batch norm at the base lr; lr columns: behaviour and test acc (%) at each lr multiple",
             *main_table(rows, config.stall_acc))
   out.table("Variance shift of the BN layers (BN nets at the base lr)", *variance_shift_table(rows))
-  out.claims(claims.check(rows, config.stall_acc))
-  out.figure("val_curves.png", plot_val_curves, rows)
+  recipe = recipe_rows(records)
+  out.table("Srivastava et al.'s recipe (input dropout 0.2, hidden 0.5, max-norm, momentum) without and with "
+            "its dropout and batch norm", *recipe_table(recipe))
+  out.claims(claims.check(rows, recipe, config.stall_acc))
+  out.figure("val_curves.png", plot_val_curves, rows, {arm: records[recipe_cell_name(arm)].curve("val_acc")
+                                                       for arm in RECIPE_ARMS})
 
 
 def _pct(values, digits: int = 2) -> str:
@@ -70,10 +77,31 @@ def variance_shift_table(rows: Rows) -> tuple[list[str], list[list[str]]]:
   return header, body
 
 
-def plot_val_curves(path: str, rows: Rows) -> None:
-  """Validation accuracy per epoch at 1x lr: one panel per net, one line per regularizer (seed mean)."""
+def recipe_table(recipe: Rows) -> tuple[list[str], list[list[str]]]:
+  """Per arm of the recipe cells: test / train error and the gap, mean ± std over seeds."""
+  header = ["arm", "test error (%)", "train error (%)", "gap (points)", "diverged"]
+  body = []
+  for arm in RECIPE_ARMS:
+    members = group(recipe, arm=arm)
+    body.append([arm, _pct(1 - r["test_acc"] for r in members), _pct(1 - r["train_acc"] for r in members),
+                 _pct(r["gap"] for r in members),
+                 f"{sum(r['status'] == RunStatus.DIVERGED for r in members)}/{len(members)}"])
+  return header, body
+
+
+def plot_val_curves(path: str, rows: Rows, recipe_curves: Mapping[str, np.ndarray]) -> None:
+  """Validation accuracy per epoch at 1x lr: one panel per net, one line per regularizer (seed mean);
+  the last panel: the recipe cells (`recipe_curves`: arm -> [epochs, seeds])."""
   nets = list(dict.fromkeys(r["net"] for r in rows))
-  fig, axes = plots.plt.subplots(1, len(nets), figsize=(4.5 * len(nets), 3.5), squeeze=False)
+  fig, axes = plots.plt.subplots(1, len(nets) + 1, figsize=(4.5 * (len(nets) + 1), 3.5), squeeze=False)
+  ax = axes[0][-1]
+  for arm, curves in recipe_curves.items():
+    curve = np.nanmean(np.asarray(curves, dtype=float), axis=1)
+    ax.plot(np.arange(1, len(curve) + 1), 100 * curve, label=arm)
+  ax.set_title("recipe (mean over seeds)")
+  ax.set_xlabel("epoch")
+  ax.set_ylabel("validation accuracy (%)")
+  ax.legend(fontsize=7)
   for ax, net in zip(axes[0], nets):
     for reg in REGULARIZERS:
       members = group(rows, net=net, regularizer=reg, lr_mult=1.0)
@@ -81,7 +109,7 @@ def plot_val_curves(path: str, rows: Rows) -> None:
         curve = np.nanmean(np.array([r["val_curve"] for r in members], dtype=float), axis=0)
         ax.plot(np.arange(1, len(curve) + 1), 100 * curve, marker="o", ms=3, label=reg)
     target = group(rows, net=net)[0]["target_val_acc"]
-    ax.axhline(100 * target, color="gray", ls=":", lw=1, label="target (none's best val acc)")
+    ax.axhline(100 * target, color="gray", ls=":", lw=1, label="target (none seeds' lowest best val acc)")
     ax.set_title(f"{net} (base lr, mean over seeds)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (%)")

@@ -42,13 +42,16 @@ class Target:
 
 
 def fgsm_sweep(ctx: CellContext, spec: dict[str, Any]) -> dict[str, Any]:
-  """Per net: FGSM error and confidence at every eps of the grid, at `eps`, and clean (eps 0)."""
+  """Per net: FGSM error and confidence at every eps of the grid, at `eps`, and clean (eps 0);
+  and at `eps` clipped to the pixel range (the same as `fgsm` when the study clips)."""
   families = {}
   for name in spec["of"]:
     target = Target.of(ctx, name, spec["clip"])
     grid = dict.fromkeys((0.0, *spec["eps_grid"], spec["eps"]))  # each eps attacked once
     stats = {eps: target.fgsm(eps, spec["chunk"])[1] for eps in grid}
-    families[name] = {"clean": stats[0.0], "fgsm": stats[spec["eps"]],
+    clipped = (stats[spec["eps"]] if spec["clip"] else
+               Target.of(ctx, name, clip=True).fgsm(spec["eps"], spec["chunk"])[1])
+    families[name] = {"clean": stats[0.0], "fgsm": stats[spec["eps"]], "fgsm_clipped": clipped,
                       "sweep": {f"{eps:g}": stats[eps] for eps in spec["eps_grid"]}}
   return {"data": target.data, "families": families}
 

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 import numpy as np
 from ml_collections import ConfigDict
 
+from experiments.fgsm_adversarial.cells import ARMS
 from experiments.fgsm_adversarial.claims import PAPER, claims_of
 from jaxdl.report import plots
 from jaxdl.report.tables import mean_std, mean_std_text
@@ -33,8 +34,22 @@ def gather(records: Mapping[str, CellRecord]) -> dict[str, Any]:
               "seeds": [r["seed"] for r in trained[0].replicas], "alpha": alphas[0] if alphas else None,
               "pgd_steps": pgd_spec["steps"], "pgd_restarts": pgd_spec["restarts"],
               "dataset": trained[0].config["dataset"]}
+  settings["masking_eps"] = min((e for e in spec["eps_grid"] if 0 < e < spec["eps"]), default=None)
+  arms = {name: arm for name in records for arm in ARMS if name.endswith("_" + arm)}
+  robustness = {name: _robustness(rec) for name, rec in records.items()
+                if rec.history and "probe_pgd_acc" in rec.history[0]}
   return {"data": sweep.results["data"], "settings": settings, "families": families,
-          "transfer": records["transfer"].results["transfer"], "panda": records["panda"].results["examples"]}
+          "transfer": records["transfer"].results["transfer"], "panda": records["panda"].results["examples"],
+          "robustness": robustness, "arms": arms}
+
+
+def _robustness(record: CellRecord) -> dict[str, Any]:
+  """The robustness hook's curves of an adversarially trained cell: per epoch (0 = at init),
+  per replica, the probe's clean / FGSM / PGD accuracy; and the eps it was attacked at."""
+  out = {"epochs": [h["epoch"] for h in record.history], "eps": record.config["program"]["eps"]}
+  for attack in ("clean", "fgsm", "pgd"):
+    out[attack] = [[float(v) for v in np.atleast_1d(h[f"probe_{attack}_acc"])] for h in record.history]
+  return out
 
 
 def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -> None:
@@ -43,6 +58,8 @@ def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -
   tables(r, out)
   out.figure("eps_sweep.png", plot_sweep, r)
   out.figure("adversarial_panda.png", plot_panda, r)
+  if r["robustness"]:
+    out.figure("robustness_over_training.png", plot_robustness, r)
   out.claims(claims_of(r))
 
 
@@ -58,10 +75,11 @@ def tables(r: dict[str, Any], out: Report) -> None:
       ["cells", f"mean ± std over seeds {tuple(s['seeds'])}"]])
   out.table(f"(2)+(4) Errors at eps={eps}, paper (Goodfellow et al. 2015, MNIST) beside",
             ["model", "clean error (%)", f"FGSM error, eps={eps} (%)", "paper", "confidence on errors (%)",
-             "paper", f"PGD-{s['pgd_steps']}x{s['pgd_restarts']} error (%)", "diverged"],
+             "paper", "FGSM error, clipped to [0, 1] (%)", f"PGD-{s['pgd_steps']}x{s['pgd_restarts']} error (%)",
+             "diverged"],
             [[f, pct(v["clean"]["error"]), pct(v["fgsm"]["error"]), paper(f, "fgsm_error"),
-              pct(v["fgsm"]["confidence_on_errors"]), paper(f, "confidence"), pct(v["pgd"]["error"]),
-              f"{sum(v['diverged'])}/{len(v['diverged'])}"] for f, v in fams.items()])
+              pct(v["fgsm"]["confidence_on_errors"]), paper(f, "confidence"), pct(v["fgsm_clipped"]["error"]),
+              pct(v["pgd"]["error"]), f"{sum(v['diverged'])}/{len(v['diverged'])}"] for f, v in fams.items()])
   out.table("(1) FGSM eps sweep: error % (mean confidence on errors %)",
             ["model", *[f"eps={e:g}" for e in s["eps_grid"]]],
             [[f, *[f"{pct(at['error'])} ({pct(at['confidence_on_errors'])})"
@@ -80,6 +98,15 @@ def tables(r: dict[str, Any], out: Report) -> None:
             "(same architecture, e.g. maxout -> maxout_adv: another seed)",
             ["crafted on \\ evaluated on", *fams],
             [[src, *[pct(r["transfer"][src][tgt]) for tgt in fams]] for src in fams])
+  rob = r["robustness"]
+  if rob:
+    epochs = max(len(c["epochs"]) for c in rob.values())
+    cell = lambda c, e: (f"{pct(c['pgd'][e])} ({pct(c['fgsm'][e])})"  # noqa: E731
+                         if e < len(c["epochs"]) else "-")
+    out.table("(5) Robustness over training on the probe: PGD accuracy % (FGSM accuracy %) after each "
+              "epoch (0: at init), at the eps each cell trains at",
+              ["cell", "eps", *[f"epoch {e}" for e in range(epochs)]],
+              [[name, f"{c['eps']:g}", *[cell(c, e) for e in range(epochs)]] for name, c in rob.items()])
 
 
 def plot_sweep(path: str, r: dict[str, Any]) -> None:
@@ -98,6 +125,28 @@ def plot_sweep(path: str, r: dict[str, Any]) -> None:
     ax.set_ylim(0, 100)
   axes[0].legend(fontsize=8)
   fig.suptitle(f"FGSM on {r['settings']['dataset']}")
+  plots.save(fig, path)
+
+
+def plot_robustness(path: str, r: dict[str, Any]) -> None:
+  """PGD (solid) and FGSM (dashed) accuracy on the probe over training, one colour per
+  adversarially trained cell, mean ± std band over seeds: catastrophic overfitting is a PGD
+  curve that falls while its FGSM curve stays high."""
+  plt = plots.plt
+  fig, ax = plt.subplots(figsize=(7.5, 4.2))
+  for i, (name, c) in enumerate(r["robustness"].items()):
+    color = f"C{i}"
+    for attack, style in (("pgd", "-"), ("fgsm", "--")):
+      values = np.asarray(c[attack], float)
+      mean, std = 100 * np.nanmean(values, 1), 100 * np.nanstd(values, 1)
+      ax.plot(c["epochs"], mean, style, color=color, marker="o", ms=3,
+              label=f"{name} ({attack.upper()}, eps={c['eps']:g})")
+      ax.fill_between(c["epochs"], mean - std, mean + std, color=color, alpha=0.12)
+  ax.set_xlabel("epoch (0: at init)")
+  ax.set_ylabel("accuracy on the probe (%)")
+  ax.set_ylim(0, 100)
+  ax.legend(fontsize=7, ncol=2)
+  ax.set_title("Robustness over adversarial training: PGD (solid) and FGSM (dashed)")
   plots.save(fig, path)
 
 

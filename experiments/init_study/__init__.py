@@ -16,12 +16,15 @@ softsign, "standard" U[-1/sqrt(n), 1/sqrt(n)] vs "normalized" (Glorot uniform):
 back-propagated gradient std and mean Jacobian singular value per layer at
 init, then the test-error table beside the paper's MNIST numbers.
 
-Cells (all `TrainCell`s, each with its seeds as replicas): he_d<depth>_<init>
-(e.g. he_d22_he_normal, he_d30_normal_std_0_01), then glorot_<row> (e.g.
-glorot_tanh_n). Every cell logs per-layer statistics on a fixed probe batch
-(the first probe_size training examples) at init and after every epoch
-(metrics.jsonl, `diag_<statistic>` [K, L]); the epoch-0 record also holds the
-Jacobian singular values of the cells in config.glorot.jacobian_cells.
+Cells: the `TrainCell`s he_d<depth>_<init> (e.g. he_d22_he_normal,
+he_d30_normal_std_0_01), then glorot_<row> (e.g. glorot_tanh_n), each with its
+seeds as replicas; then the measurement he_independent_draws (no training):
+He's 2^(-L/2) law and eq. (10) on many independently drawn untrained nets,
+since the trained cells of one seed share their draws (`draws`). Every trained
+cell logs per-layer statistics on a fixed probe batch (the first probe_size
+training examples) at init and after every epoch (metrics.jsonl,
+`diag_<statistic>` [K, L]); the epoch-0 record also holds every seed's
+Jacobian singular values for the cells in config.glorot.jacobian_cells.
 
 Report in --workdir: table.md, table.csv (both parts), claims.json,
 he_activation_std.png, he_gradient_std.png, he_training_curves.png,

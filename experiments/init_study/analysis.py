@@ -51,6 +51,11 @@ def mean_over_seeds(values: np.ndarray) -> np.ndarray:
     return np.nanmean(finite, axis=0) if np.isfinite(finite).any() else np.full(values.shape[1:], np.nan)
 
 
+def seed_statistic(record: CellRecord, name: str) -> np.ndarray:
+  """[K, L] the layer statistic `name` at init, per seed (replica)."""
+  return record.at_init(STATISTIC_PREFIX + name)
+
+
 def init_statistic(record: CellRecord, name: str) -> np.ndarray:
   """[L] the layer statistic `name` (see `jaxdl.diagnostics.STATISTICS`) at init, mean over seeds."""
   return mean_over_seeds(record.at_init(STATISTIC_PREFIX + name))
@@ -70,16 +75,17 @@ def predicted_std(record: CellRecord) -> np.ndarray:
   return predicted_preact_std(init_statistic(record, "kernel_fan_in_var"), record.history[0][PROBE_MEAN_SQUARE])
 
 
-def jacobian_singular_values(record: CellRecord) -> list[np.ndarray] | None:
-  """Per hidden layer, replica 0's Jacobian singular values at init; None if not computed."""
-  by_layer = record.history[0].get(JACOBIAN_SINGULAR_VALUES) if record.history else None
-  return None if by_layer is None else [np.asarray(v, float) for v in by_layer.values()]
+def jacobian_singular_values(record: CellRecord) -> list[list[np.ndarray]] | None:
+  """Per replica, per hidden layer, the Jacobian singular values at init; None if not computed."""
+  by_replica = record.history[0].get(JACOBIAN_SINGULAR_VALUES) if record.history else None
+  return None if by_replica is None else [[np.asarray(v, float) for v in by_layer.values()]
+                                          for by_layer in by_replica]
 
 
 def mean_singular_values(record: CellRecord) -> np.ndarray | None:
-  """[L] the mean Jacobian singular value of each hidden layer; None if not computed."""
-  by_layer = jacobian_singular_values(record)
-  return None if by_layer is None else np.array([np.mean(s) for s in by_layer])
+  """[K, L] the mean Jacobian singular value of each replica's hidden layers; None if not computed."""
+  values = jacobian_singular_values(record)
+  return None if values is None else np.array([[np.mean(s) for s in by_layer] for by_layer in values])
 
 
 def error_percent(record: CellRecord) -> list[float]:

@@ -8,12 +8,13 @@ import re
 import numpy as np
 from ml_collections import ConfigDict
 
-from experiments.configs import train_config
+from experiments.configs import seed_range, train_config
+from experiments.init_study.draws import draws_cell
 from experiments.init_study.hooks import layer_statistics_hook
 from jaxdl.data import Dataset, load_dataset
 from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
-from jaxdl.study import TrainCell
+from jaxdl.study import Cell, TrainCell
 from jaxdl.train import TrainConfig
 from jaxdl.train.trainer import subset_train
 
@@ -48,7 +49,7 @@ def glorot_labels(config: ConfigDict) -> list[str]:
 
 
 def _mlp(config: ConfigDict, part: ConfigDict, depth: int, activation: str, init: str) -> TrainConfig:
-  return train_config(config.train, model="mlp", seeds=tuple(range(config.seeds)),
+  return train_config(config.train, model="mlp", seeds=seed_range(config),
                       optim=OptimConfig(**part.optim.to_dict()), batch_size=part.batch_size,
                       epochs=part.epochs, model_options={"widths": (part.width,) * depth,
                                                          "activation": activation, "kernel_init": init})
@@ -61,8 +62,9 @@ def _data(train: TrainConfig) -> Dataset:
   return subset_train(data, train.train_size)
 
 
-def cells(config: ConfigDict) -> list[TrainCell]:
-  """he_d<depth>_<init> for every depth and initializer, then glorot_<row>."""
+def cells(config: ConfigDict) -> list[Cell]:
+  """he_d<depth>_<init> for every depth and initializer, then glorot_<row>, then the
+  measurement of He's law on independent draws (`draws.CELL_NAME`, if config.he.draws.groups)."""
   specs = [(he_cell_name(depth, init), _mlp(config, config.he, depth, "relu", init), 0)
            for depth in config.he.depths for init in config.he.inits]
   specs += [(glorot_cell_name(label), _mlp(config, config.glorot, config.glorot.depth, *GLOROT_ROWS[label]),
@@ -78,6 +80,7 @@ def cells(config: ConfigDict) -> list[TrainCell]:
     """The fixed batch the layer statistics are measured on: the first probe_size training examples."""
     return data().x_train[:config.probe_size], data().y_train[:config.probe_size]
 
-  return [TrainCell(name, train, data=data,
-                    epoch_hook=functools.partial(layer_statistics_hook, probe, jacobian_examples))
-          for name, train, jacobian_examples in specs]
+  trained = [TrainCell(name, train, data=data,
+                       epoch_hook=functools.partial(layer_statistics_hook, probe, jacobian_examples))
+             for name, train, jacobian_examples in specs]
+  return trained + ([draws_cell(config, data, probe)] if config.he.draws.groups and config.he.depths else [])

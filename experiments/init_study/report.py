@@ -1,12 +1,12 @@
 """The study's report from the cells' records: the tables, the claims and the figures."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 from ml_collections import ConfigDict
 
-from experiments.init_study import figures
+from experiments.init_study import draws, figures
 from experiments.init_study.analysis import (diverged, error_percent, final_statistic, init_statistic,
                                              mean_singular_values, num_classes, outcome, predicted_std)
 from experiments.init_study.cells import GLOROT_ROWS, glorot_cell_name, glorot_labels, he_cell_name
@@ -65,18 +65,41 @@ def glorot_table(cells: Mapping[str, CellRecord]) -> tuple[list, list]:
   return header, rows
 
 
+def draws_table(results: Mapping[str, Any]) -> tuple[list, list]:
+  """Per depth and initializer: the last-layer rms of independent nets against eq. (9)'s prediction."""
+  header = ["depth", "init", "nets", "last-layer rms / eq. 9: median", "10-90%", "mean square / eq. 9"]
+  rows = []
+  for key, by_init in results.items():
+    if not key.startswith("depth"):
+      continue
+    depth = int(key[len("depth"):])
+    for init, stats in by_init.items():
+      # eq. (9): Var[y_1] = n Var[w] E[x^2], then a factor n Var[w] / 2 per ReLU layer.
+      scale = 2.0 if init == "he_normal" else 1.0
+      predicted = results["probe_mean_square"] * scale * (scale / 2) ** (depth - 1)
+      ratio = np.sqrt(np.asarray(stats["last"]) / predicted)
+      lo, mid, hi = np.percentile(ratio, [10, 50, 90])
+      rows.append([str(depth), he_label(init), str(len(ratio)), f"{mid:.3g}", f"{lo:.3g}-{hi:.3g}",
+                   f"{np.mean(ratio ** 2):.3g}"])
+  return header, rows
+
+
 def write_report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -> None:
   """Both parts' tables (titled with the dataset), then He's and Glorot's claims, then the figures."""
   dataset = config.train.dataset
   he = {(depth, init): records[he_cell_name(depth, init)] for depth in config.he.depths for init in config.he.inits}
   glorot = {label: records[glorot_cell_name(label)] for label in glorot_labels(config)}
-  classes = num_classes(next(iter(records.values())))
+  independent = records[draws.CELL_NAME].results if draws.CELL_NAME in records else None
+  classes = num_classes(next(r for r in records.values() if r.history))
   if he:
     out.table(f"He et al. 2015: plain ReLU MLPs, training outcome ({dataset})", *he_outcome_table(he, classes))
     out.table(f"He et al. 2015: pre-activation std at init, measured vs predicted ({dataset})", *he_std_table(he))
+  if independent:
+    out.table(f"He et al. 2015: independent untrained nets, last hidden layer at init ({dataset})",
+              *draws_table(independent))
   if glorot:
     out.table(f"Glorot & Bengio 2010: {config.glorot.depth} hidden layers ({dataset})", *glorot_table(glorot))
-  out.claims(he_claims(he, classes) if he else [])
+  out.claims(he_claims(he, classes, independent) if he else [])
   out.claims(glorot_claims(glorot))
   _figures(config, he, glorot, out)
 
@@ -100,7 +123,7 @@ def _figures(config: ConfigDict, he: Mapping[tuple[int, str], CellRecord], gloro
                 "after training": {k: final_statistic(c, "preact_grad_std") for k, c in glorot.items()}},
                "std of dL/d pre-activation", f"Glorot & Bengio 2010 on {dataset}")
     jacobians = {k: mean_singular_values(c) for k, c in glorot.items()}
-    jacobians = {k: v for k, v in jacobians.items() if v is not None}
+    jacobians = {k: v.mean(axis=0) for k, v in jacobians.items() if v is not None}  # mean over seeds
     if jacobians:
       out.figure("glorot_jacobian.png", figures.per_layer, {"at init": jacobians},
                  "mean singular value of d act_i / d act_{i-1}", f"Glorot & Bengio 2010 on {dataset}")

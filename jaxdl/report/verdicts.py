@@ -15,6 +15,8 @@ import dataclasses
 import math
 from typing import Any, Iterable
 
+import numpy as np
+
 from jaxdl.report.tables import mean_std
 
 Verdict = tuple[bool | None, str]
@@ -30,7 +32,8 @@ class Estimate:
 
   @classmethod
   def of(cls, values: Iterable[Any]) -> "Estimate":
-    values = list(values)
+    # numpy scalars (float32 included) as Python floats, so they count as values
+    values = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(list(values), object).ravel()]
     mean, std, n = mean_std(values)
     return cls(mean, std, n, len(values))
 
@@ -70,12 +73,12 @@ def exceeds(a: Iterable[Any], b: Iterable[Any], names: tuple[str, str] = ("a", "
   why = _undecidable(ea, eb)
   if why:
     return None, f"{measured}; NOT TESTED: {why}"
-  diff, noise = ea.mean - eb.mean, max(ea.std, eb.std)
+  diff, noise = float(ea.mean - eb.mean), max(ea.std, eb.std)
   measured += (f"; difference {diff * scale:+.{digits}f}{unit}, seed noise (larger std) "
                f"{_fmt(noise, scale, digits, unit)}")
   if abs(diff) <= noise:
     return None, measured + "; within the noise: NOT TESTED at this budget"
-  return diff > 0, measured
+  return bool(diff > 0), measured
 
 
 def beyond(values: Iterable[Any], threshold: float, above: bool = True, name: str = "measured",
@@ -99,7 +102,7 @@ def beyond(values: Iterable[Any], threshold: float, above: bool = True, name: st
     return None, measured + "; NOT TESTED: not finite"
   if abs(margin) <= noise:
     return None, measured + "; within the noise of the threshold: NOT TESTED at this budget"
-  return margin > 0, measured
+  return bool(margin > 0), measured
 
 
 def all_of(*verdicts: Verdict, sep: str = "; ") -> Verdict:
