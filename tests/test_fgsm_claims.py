@@ -1,5 +1,5 @@
-"""The FGSM study's verdicts on recorded and synthetic numbers: each check that was fixed for
-issue 13 fails under its old logic and decides only beyond the seed noise now."""
+"""The FGSM study's verdicts on recorded and synthetic numbers: each fixed check fails under its
+old logic and decides only beyond the seed noise now."""
 from experiments.fgsm_adversarial import claims
 from jaxdl.report.verdicts import beyond
 
@@ -10,7 +10,7 @@ def _stats(error, confidence=None):
 
 
 def test_maxout_confidence_is_judged_against_the_paper_not_a_bar_on_the_measurement():
-  # The quick run before issue 13: 100.0% error, 90.0% confidence (seeds 88.9, 91.1). The old bar (90%) sat
+  # The quick run before the noise-aware checks: 100.0% error, 90.0% confidence (seeds 88.9, 91.1). The old bar (90%) sat
   # on the measurement and called it HELD or NOT HELD by a rounding; the paper's 97.6% is far above.
   recorded = _stats([1.0, 1.0], [0.889, 0.911])
   assert beyond(recorded["confidence_on_errors"], 0.90)[0] is None  # the old bar: within the noise

@@ -1,4 +1,4 @@
-"""The init study's verdicts: each fails on the data or logic of the check it replaced (issue 13)."""
+"""The init study's verdicts: each fails on the data or logic of the check it replaced."""
 from __future__ import annotations
 
 import math

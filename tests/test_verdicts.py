@@ -42,3 +42,11 @@ def test_verdicts_are_python_bools_for_numpy_inputs():
   assert exceeds(np.array([3.0, 3.2]), np.array([1.0, 1.1]))[0] is True
   assert beyond(np.array([0.5, 0.52]), np.float32(0.8))[0] is False
   assert exceeds(np.array([3.0, 3.2], np.float32), [1.0, 1.1])[0] is True  # float32 values count
+
+
+def test_within_a_band():
+  from jaxdl.report.verdicts import within
+  assert within([0.0, 0.02], -0.17, 0.17)[0] is True
+  assert within([0.5, 0.52], -0.17, 0.17)[0] is False
+  held, measured = within([0.1, 0.2], -0.17, 0.17, noise_of="groups")
+  assert held is None and "std over groups" in measured

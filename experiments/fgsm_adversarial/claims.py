@@ -82,7 +82,7 @@ def _lower(before: Sequence[float], after: Sequence[float], names: tuple[str, st
 
 
 def adversarial_training_claims(base: str, standard: dict[str, Any], adversarial: dict[str, Any]) -> list[Claim]:
-  """Own-FGSM error cut, clean error lowered, and (issue 5) robustness that survives PGD.
+  """Own-FGSM error cut, clean error lowered, and robustness that survives PGD (our own check).
 
   The paper's numbers are the maxout net's; a CNN is the project's own extension.
   """
@@ -103,7 +103,7 @@ def adversarial_training_claims(base: str, standard: dict[str, Any], adversarial
             *_lower(err(standard, "clean"), err(adversarial, "clean"), ("standard", "adv. trained")),
             criterion="clean error lower after adversarial training by more than the seed noise (the "
             "paper's direction)"),
-      Claim(own_check("issue 5, cf. Madry et al. 2018: does FGSM-training robustness survive a stronger "
+      Claim(own_check("cf. Madry et al. 2018: does FGSM-training robustness survive a stronger "
                       "attack?"), f"{base}: FGSM-training robustness survives PGD",
             *_lower(_halved(err(standard, "pgd")), err(adversarial, "pgd"),
                     ("half the standard net's PGD error", "the adv. trained net's")),

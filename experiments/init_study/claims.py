@@ -16,7 +16,7 @@ from experiments.init_study.analysis import (CONVERGED_FRACTION, STALLED_FRACTIO
 from experiments.init_study.analysis import num_classes as classes_of
 from experiments.init_study.draws import LAW_INITS
 from jaxdl.report.claims import Claim
-from jaxdl.report.verdicts import Verdict, all_of, beyond, exceeds, own_check
+from jaxdl.report.verdicts import Verdict, all_of, beyond, exceeds, own_check, within
 
 HE = "He et al. 2015"
 GLOROT = "Glorot & Bengio 2010"
@@ -103,8 +103,7 @@ def _law_claims(draws: Mapping[str, Any]) -> list[Claim]:
 def _within_factor(values: Sequence[float], factor: float, name: str, spread: str) -> Verdict:
   """Is the mean of the log-deviations `values` inside (-ln factor, ln factor), beyond their std?"""
   bound = math.log(factor)
-  held, measured = all_of(beyond(values, -bound, above=True, name=name, digits=3),
-                          beyond(values, bound, above=False, name="and", digits=3), sep=" ")
+  held, measured = within(values, -bound, bound, name=name, digits=3, noise_of="groups")
   return held, f"{spread}; {measured}"
 
 

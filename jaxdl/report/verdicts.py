@@ -105,6 +105,23 @@ def beyond(values: Iterable[Any], threshold: float, above: bool = True, name: st
   return bool(margin > 0), measured
 
 
+def within(values: Iterable[Any], low: float, high: float, name: str = "measured", scale: float = 1.0,
+           digits: int = 2, unit: str = "", noise_of: str = "seeds") -> Verdict:
+  """Is the mean inside (low, high), farther from both edges than the noise (the std over
+  `noise_of`)? Outside by more than the noise is NOT HELD; near an edge, NOT TESTED."""
+  e = Estimate.of(values)
+  measured = (f"{name} {e.text(scale, digits, unit)}, band ({_fmt(low, scale, digits, unit)}, "
+              f"{_fmt(high, scale, digits, unit)})")
+  why = _undecidable(e)
+  if why:
+    return None, f"{measured}; NOT TESTED: {why}"
+  measured += f"; noise (std over {noise_of}) {_fmt(e.std, scale, digits, unit)}"
+  margin = min(e.mean - low, high - e.mean)  # > 0 inside, < 0 outside
+  if abs(margin) <= e.std:
+    return None, measured + "; within the noise of an edge: NOT TESTED at this budget"
+  return bool(margin > 0), measured
+
+
 def all_of(*verdicts: Verdict, sep: str = "; ") -> Verdict:
   """Conjunction: NOT HELD if any part is NOT HELD, else NOT TESTED if any part is, else HELD."""
   helds = [v[0] for v in verdicts]
