@@ -22,6 +22,8 @@ import time
 
 from absl import app, flags
 
+from jaxdl.report.claims import VERDICTS
+
 STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
            "fgsm_adversarial", "dilated_convs"]
 
@@ -44,9 +46,6 @@ def run_study(name: str, root: str) -> tuple[int, float, str]:
   start = time.time()
   proc = subprocess.run(cmd, stdout=sys.stdout, stderr=sys.stderr)
   return proc.returncode, time.time() - start, workdir
-
-
-VERDICTS = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}
 
 
 def verdict_counts(claims: list[dict]) -> str:

@@ -13,6 +13,9 @@ from typing import Any, Sequence
 from jaxdl.report.rundir import write_json
 
 
+VERDICTS = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}  # by `Claim.held`
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
   source: str      # e.g. "He et al. 2015, Fig. 3"
@@ -23,8 +26,7 @@ class Claim:
   criterion: str = ""
 
   def verdict_line(self) -> str:
-    verdict = {True: "HELD", False: "NOT HELD", None: "NOT TESTED"}[self.held]
-    line = f"CLAIM {verdict}: {self.text} [{self.source}] -- measured: {self.measured}"
+    line = f"CLAIM {VERDICTS[self.held]}: {self.text} [{self.source}] -- measured: {self.measured}"
     return line + (f" -- criterion: {self.criterion}" if self.criterion else "")
 
 
