@@ -70,11 +70,12 @@ def train_config(section: ConfigDict, **changes: Any) -> TrainConfig:
   return TrainConfig.from_dict({**values, **changes})
 
 
-def seed_range(config: ConfigDict) -> tuple[int, ...]:
-  """The seeds a study's cells train as replicas: seed_offset .. seed_offset + seeds - 1.
+def seed_range(config: ConfigDict, count: int | None = None) -> tuple[int, ...]:
+  """The seeds a study's cells train as replicas: seed_offset .. seed_offset + count - 1
+  (count: `config.seeds` unless a part or rung sets its own).
 
   Rerunning a study with another `--config.seed_offset` (and another workdir) is how a
   verdict is checked not to depend on the seeds.
   """
   offset = config.get("seed_offset", 0)
-  return tuple(range(offset, offset + config.seeds))
+  return tuple(range(offset, offset + (config.seeds if count is None else count)))

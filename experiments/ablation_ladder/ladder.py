@@ -102,7 +102,7 @@ def train_config(spec: dict[str, Any], train: ConfigDict, seed_offset: int = 0) 
   rung's seeds start at `seed_offset`."""
   fields = {k: v for k, v in spec.items() if k in TRAIN_KEYS and k not in ("seeds", "train_size", "val_size")}
   n_seeds = max(int(spec.get("seeds", 1)), int(spec.get("vote", 0)))  # a vote needs its nets
-  seeds = configs.seed_range(ConfigDict({"seeds": n_seeds, "seed_offset": seed_offset}))
+  seeds = tuple(range(seed_offset, seed_offset + n_seeds))
   return configs.train_config(train, **fields, val_size=spec.get("val_size", DEFAULT_VAL_SIZE),
                               seeds=seeds, optim=dict(spec.get("optim", {})))
 

@@ -26,7 +26,7 @@ def cells(config: ConfigDict) -> list[TrainCell]:
 
 def _seeds(config: ConfigDict, part: ConfigDict) -> tuple[int, ...]:
   """The part's seeds (config.seeds instead, if set), from config.seed_offset on."""
-  return seed_range(ConfigDict({"seeds": config.seeds or part.seeds, "seed_offset": config.seed_offset}))
+  return seed_range(config, config.seeds or part.seeds)
 
 
 def _model_options(train: ConfigDict, **options: Any) -> dict[str, Any]:

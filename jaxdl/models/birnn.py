@@ -54,13 +54,8 @@ class BidirectionalRNN(nn.Module):
     xs = jnp.stack([x, x[:, ::-1]], axis=0).transpose(2, 0, 1, 3)
     xw = jnp.einsum("tdbf,dfg->tdbg", xs, w_x) + b[None, :, None]
     step = jax.vmap(spec.step)  # over the direction axis of w_h, the carry and the inputs
-
-    def scan_step(carry, xw_t):
-      carry, h = step(w_h, carry, xw_t)
-      return carry, h
-
     carry0 = tuple(jnp.zeros((DIRECTIONS, batch, hidden), x.dtype) for _ in range(spec.carries))
-    _, hs = jax.lax.scan(scan_step, carry0, xw)  # [T, 2, B, H]
+    _, hs = jax.lax.scan(lambda carry, xw_t: step(w_h, carry, xw_t), carry0, xw)  # [T, 2, B, H]
     forward, backward = hs[:, 0], hs[::-1, 1]  # the backward states back in time order
     states = jnp.concatenate([forward, backward], axis=-1).transpose(1, 0, 2)  # [B, T, 2H]
     flat = tag_hidden(self, 0, states.reshape(batch, steps * DIRECTIONS * hidden), lambda z: z)
