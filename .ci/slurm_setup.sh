@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # A one-node SLURM cluster on localhost for the launcher tests (Debian: slurm-wlm, munge).
 #
-#   .ci/slurm_setup.sh start [DIR]   install if missing (apt-get, as root), write DIR/slurm.conf,
-#                                    start munged, slurmctld, slurmd; prints `export SLURM_CONF=...`
-#   .ci/slurm_setup.sh stop [DIR]    stops the daemons this script started (by their pid files)
+#   .ci/slurm_setup.sh start [DIR [PORT]]  install if missing (apt-get, as root), write DIR/slurm.conf,
+#                                          start munged, slurmctld (on PORT), slurmd (on PORT+1);
+#                                          prints `export SLURM_CONF=...`
+#   .ci/slurm_setup.sh stop [DIR]          stops the daemons this script started (by their pid files)
 #
-# DIR defaults to /tmp/jaxdl-slurm. Nothing under /etc is changed: the config lives in DIR and
-# clients find it through $SLURM_CONF. Exit code 3 means "this machine cannot" (not root, apt
+# DIR defaults to /tmp/jaxdl-slurm, PORT to 16817. Nothing under /etc is changed: the config lives
+# in DIR and clients find it through $SLURM_CONF. Two clusters on one machine need two PORTs (a
+# slurmctld whose port is taken exits, and its clients would reach the other cluster): a taken
+# port is refused. Exit code 3 means "this machine cannot" (not root, apt
 # failed, a daemon did not come up); the reason is on stderr.
 set -euo pipefail
 action=${1:-start}
 dir=$(realpath -m "${2:-/tmp/jaxdl-slurm}")
+port=${3:-16817}
 conf=$dir/slurm.conf
 cannot() { echo "slurm_setup: cannot: $*" >&2; exit 3; }
 
@@ -38,6 +42,10 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
 fi
 
 stop  # a previous run's daemons, if any
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$port" $((port + 1)); do
+  listening "$p" && cannot "port $p is taken (another cluster?); pass a free PORT"
+done
 mkdir -p "$dir"/{state,spool,munge}
 chmod 755 "$dir"  # munged (user munge) reaches its socket through it
 chown munge:munge "$dir/munge"
@@ -47,8 +55,8 @@ chown munge:munge /etc/munge/munge.key && chmod 600 /etc/munge/munge.key
 cat > "$conf" <<CONF
 ClusterName=jaxdl-ci
 SlurmctldHost=localhost(127.0.0.1)
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 SlurmUser=root
 AuthType=auth/munge
 AuthInfo=socket=$dir/munge/munge.socket
@@ -87,7 +95,11 @@ cp "$dir/munge/munged.pid" "$dir/munged.pid"
 slurmctld -f "$conf" || cannot "slurmctld did not start (see $dir/slurmctld.log)"
 slurmd -f "$conf" -N localhost || cannot "slurmd did not start (see $dir/slurmd.log)"
 export SLURM_CONF=$conf
+alive() { [[ -s $dir/$1.pid ]] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
 for _ in $(seq 100); do
+  # Our own daemons, not merely some cluster answering on the port.
+  alive slurmctld || { stop; cannot "slurmctld exited (port $port taken? see $dir/slurmctld.log)"; }
+  alive slurmd || { stop; cannot "slurmd exited (port $((port + 1)) taken? see $dir/slurmd.log)"; }
   if sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
     echo "export SLURM_CONF=$conf"
     exit 0

@@ -1,10 +1,11 @@
 """A real one-node SLURM cluster on localhost: a sweep as a job array, a 2-task data-parallel
 run over srun, collection, and preemption (signal -> checkpoint -> requeue -> resume).
 
-Uses the cluster named by $SLURM_CONF when one answers (e.g. started by .ci/run with
-.ci/slurm_setup.sh); otherwise starts one with .ci/slurm_setup.sh (installs slurm-wlm and
-munge with apt-get if missing; needs root) and stops its daemons at the end. Skipped, with
-the reason, where this machine cannot.
+Uses the cluster named by $SLURM_CONF when one answers; otherwise starts one with
+.ci/slurm_setup.sh (installs slurm-wlm and munge with apt-get if missing; needs root) on free
+ports, and stops its daemons at the end. Under xdist each worker that runs a test here starts
+its own cluster: one on fixed ports would be shared, and stopped under the other's jobs.
+Skipped, with the reason, where this machine cannot.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +38,21 @@ def _answers(env: dict[str, str]) -> bool:
     return False
 
 
+def _free_port_pair() -> int:
+  """A port p with p and p + 1 free now (slurmctld, slurmd)."""
+  for _ in range(50):
+    with socket.socket() as a:
+      a.bind(("127.0.0.1", 0))
+      port = a.getsockname()[1]
+      with socket.socket() as b:
+        try:
+          b.bind(("127.0.0.1", port + 1))
+        except OSError:
+          continue
+      return port
+  raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+
+
 @pytest.fixture(scope="module")
 def slurm_env():
   env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
@@ -46,7 +63,8 @@ def slurm_env():
     pytest.skip("no SLURM cluster ($SLURM_CONF) and not root: cannot install/start slurm-wlm and munge")
   # Not under pytest's tmp (mode 700): munged runs as the munge user and must reach its socket.
   state = f"/tmp/jaxdl-slurm-test-{os.getpid()}"
-  proc = subprocess.run([SETUP, "start", state], capture_output=True, text=True, timeout=600)
+  proc = subprocess.run([SETUP, "start", state, str(_free_port_pair())], capture_output=True, text=True,
+                        timeout=600)
   if proc.returncode == 3:
     pytest.skip(proc.stderr.strip())
   assert proc.returncode == 0, proc.stderr
@@ -66,13 +84,24 @@ def _sweep(env, sweep_dir, *args) -> str:
   return re.search(r"submitted job array (\d+)", proc.stdout).group(1)
 
 
-def _wait_for(predicate, timeout: float, what: str, logs: list[str]) -> None:
+def _wait_for(predicate, timeout: float, what: str, logs: list[str], env: dict[str, str]) -> None:
   deadline = time.time() + timeout
   while not predicate():
     if time.time() > deadline:
       raise AssertionError(f"timed out waiting for {what}; logs:\n" + "\n".join(
-          f"== {p}\n{open(p).read()}" for p in logs if os.path.exists(p)))
+          f"== {p}\n{open(p).read()}" for p in logs if os.path.exists(p)) + _cluster_state(env))
     time.sleep(1.0)
+
+
+def _cluster_state(env: dict[str, str]) -> str:
+  """What the cluster says of its jobs and node, and the end of its controller's log."""
+  out = []
+  for cmd in (["squeue", "-a", "-o", "%i %T %r %S"], ["sinfo", "-N", "-o", "%N %T %E"]):
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out.append(f"== {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
+  ctld_log = os.path.join(os.path.dirname(env["SLURM_CONF"]), "slurmctld.log")
+  out.append(f"== {ctld_log} (end)\n" + "".join(_read(ctld_log).splitlines(True)[-30:]))
+  return "\n" + "\n".join(out)
 
 
 def _start_if_held_by_begin_time(env, job_id: str) -> None:
@@ -111,9 +140,9 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
   # Preempt task 0 as soon as it has started (its handler is in place from the startup line
   # on): SLURM signals its batch shell while the first step compiles. Waiting for an epoch
   # instead races with the run, whose later epochs take milliseconds.
-  _wait_for(lambda: "jaxdl: process 0/1" in _read(logs[0]), 240, "task 0's startup line", logs)
+  _wait_for(lambda: "jaxdl: process 0/1" in _read(logs[0]), 240, "task 0's startup line", logs, env)
   subprocess.run(["scancel", "--signal=USR1", "--batch", f"{array_job}_0"], env=env, check=True)
-  _wait_for(lambda: "requeued job" in _read(logs[0]), 120, "the requeue", logs)
+  _wait_for(lambda: "requeued job" in _read(logs[0]), 120, "the requeue", logs, env)
   job_id = re.search(r"requeued job (\d+)", _read(logs[0])).group(1)
 
   runs = plan.read_manifest(str(array_dir))[2] + plan.read_manifest(str(dp_dir))[2]
@@ -124,7 +153,7 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
     _start_if_held_by_begin_time(env, job_id)
     return not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs)
 
-  _wait_for(finished, 420, "all runs to finish", logs)
+  _wait_for(finished, 420, "all runs to finish", logs, env)
 
   preempted = _read(logs[0])
   assert "preempted at step" in preempted and re.search(r"resumed from step \d+", preempted), preempted
@@ -163,7 +192,7 @@ def test_study_cells_as_a_job_array_then_the_report(slurm_env, tmp_path):
   assert len(jobs) == 3, proc.stdout  # trained cells, the measurement, the report
   logs = [str(p) for p in (workdir / "logs").glob("*.out")]
   _wait_for(lambda: plan.exit_code(str(workdir)) is not None, 420, "the report job",
-            [str(p) for p in (workdir / "logs").glob("*.out")] or logs)
+            [str(p) for p in (workdir / "logs").glob("*.out")] or logs, env)
   assert plan.exit_code(str(workdir)) == 0
   subprocess.run([sys.executable, "-m", "tests.study_fixture", config, f"--workdir={local}"], cwd=REPO,
                  env=env, check=True, capture_output=True, timeout=300)
