@@ -5,16 +5,17 @@ Flags live here and in the experiment modules, never inside `jaxdl/`.
 from __future__ import annotations
 
 import ast
+import math
 import sys
 import traceback
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags, logging
 
 from jaxdl import xla_cpu_flags
 from jaxdl.data import DATASETS
 from jaxdl.errors import UserError
-from jaxdl.initializers import INITIALIZERS
+from jaxdl.initializers import INITIALIZERS, parse_spec
 from jaxdl.losses import LOSSES
 from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
@@ -23,47 +24,103 @@ from jaxdl.train import SWEEPABLE, TrainConfig, parallel
 FLAGS = flags.FLAGS
 
 
-def define_train_flags() -> None:
-  """The flags of one training run (`experiments.train` and the studies that train)."""
-  flags.DEFINE_string("preset", None, "Named defaults (e.g. quick, full); explicit flags win.")
-  flags.DEFINE_enum("dataset", "mnist", DATASETS.names(), "Dataset.")
-  flags.DEFINE_string("data_dir", None, "Where the dataset files are (else $JAXDL_DATA_DIR, standard places).")
-  flags.DEFINE_bool("download", False, "Download missing files from the mirrors (checksum-verified).")
-  flags.DEFINE_multi_string("data_arg", [], "Dataset option key=value (Python literal), repeatable.")
-  flags.DEFINE_integer("val_size", 0, "Last N training examples held out for validation.")
-  flags.DEFINE_integer("train_size", 0, "Train on the first N examples only (0 = all).")
-  flags.DEFINE_enum("model", "mlp", MODELS.names(), "Model family.")
-  flags.DEFINE_multi_string("model_arg", [], "Model hyper-parameter key=value (Python literal), "
-                            "repeatable, e.g. --model_arg=widths=(100,100) --model_arg=activation=tanh.")
-  flags.DEFINE_string("init", None, f"Kernel initializer spec name[:k=v,...]; names: "
-                      f"{', '.join(INITIALIZERS.names())}. E.g. normal:std=0.01.")
-  flags.DEFINE_enum("loss", "softmax_cross_entropy", LOSSES.names(), "Loss.")
-  flags.DEFINE_enum("optimizer", "momentum", OPTIMIZERS.names(), "Optimizer.")
-  flags.DEFINE_float("lr", 0.1, "Learning rate (peak of the schedule).")
-  flags.DEFINE_float("momentum", 0.9, "Momentum (momentum, nesterov).")
-  flags.DEFINE_float("rmsprop_momentum", 0.0, "RMSprop's momentum (0: Tieleman & Hinton's RMSprop).")
-  flags.DEFINE_enum("schedule", "constant", SCHEDULES.names(), "Learning-rate schedule.")
-  flags.DEFINE_list("decay_epochs", [], "Step schedule: epochs at which lr *= decay_factor.")
-  flags.DEFINE_float("decay_factor", 0.1, "Step schedule factor.")
-  flags.DEFINE_float("warmup_epochs", 0.0, "Linear warm-up length in epochs.")
-  flags.DEFINE_float("weight_decay", 0.0, "L2 coefficient on kernels (adamw: decoupled).")
-  flags.DEFINE_float("l1", 0.0, "L1 coefficient on kernels.")
-  flags.DEFINE_float("clip_norm", 0.0, "Global gradient-norm clipping (0 = off).")
-  flags.DEFINE_float("max_norm", 0.0, "Max-norm constraint on each unit's incoming weights (0 = off).")
-  flags.DEFINE_integer("batch_size", 128, "Mini-batch size.")
-  flags.DEFINE_integer("epochs", 10, "Epochs.")
-  flags.DEFINE_integer("seeds", 1, "Replicas with seeds seed_offset .. seed_offset+seeds-1, in one program.")
-  flags.DEFINE_integer("seed_offset", 0, "First seed.")
-  flags.DEFINE_list("lr_grid", [], "Learning rates trained as replicas (times --seeds).")
-  flags.DEFINE_multi_string("sweep", [], f"name=v1,v2,... trained as replicas; names: {', '.join(SWEEPABLE)}.")
-  flags.DEFINE_integer("augment_shift", 0, "Random shifts by up to this many pixels.")
-  flags.DEFINE_float("augment_noise", 0.0, "Gaussian input-noise std.")
-  flags.DEFINE_integer("early_stopping_patience", 0, "Epochs without a better val accuracy (0 = off).")
-  flags.DEFINE_float("divergence_loss", 1e4, "A loss above this (or non-finite) marks a replica diverged.")
-  flags.DEFINE_integer("checkpoint_every_steps", 0, "Also checkpoint every N steps (0 = epoch ends only). The scan "
-                       "runner steps a whole epoch at once, so it checkpoints (and honours SIGTERM) at epoch ends.")
-  flags.DEFINE_enum("epoch_runner", "auto", ["auto", "loop", "scan"], "Epoch runner (auto: per backend).")
-  flags.DEFINE_string("workdir", None, "Run directory: config, metrics, checkpoints (resumes from it).")
+def define_train_flags(flag_values: flags.FlagValues = FLAGS) -> None:
+  """The flags of one training run (`experiments.train` and the studies that train).
+
+  Each number flag is checked when the command line is parsed (`FLAG_RANGES`),
+  so a bad value is one line naming the valid range, before anything is written.
+  """
+  def define(kind: str, *args: Any, **kwargs: Any) -> None:
+    getattr(flags, f"DEFINE_{kind}")(*args, flag_values=flag_values, **kwargs)
+
+  define("string", "preset", None, "Named defaults (e.g. quick, full); explicit flags win.")
+  define("enum", "dataset", "mnist", DATASETS.names(), "Dataset.")
+  define("string", "data_dir", None, "Where the dataset files are (else $JAXDL_DATA_DIR, standard places).")
+  define("bool", "download", False, "Download missing files from the mirrors (checksum-verified).")
+  define("multi_string", "data_arg", [], "Dataset option key=value (Python literal), repeatable.")
+  define("integer", "val_size", 0, "Last N training examples held out for validation.")
+  define("integer", "train_size", 0, "Train on the first N examples only (0 = all).")
+  define("enum", "model", "mlp", MODELS.names(), "Model family.")
+  define("multi_string", "model_arg", [], "Model hyper-parameter key=value (Python literal), "
+         "repeatable, e.g. --model_arg=widths=(100,100) --model_arg=activation=tanh.")
+  define("string", "init", None, f"Kernel initializer spec name[:k=v,...]; names: "
+         f"{', '.join(INITIALIZERS.names())}. E.g. normal:std=0.01.")
+  define("enum", "loss", "softmax_cross_entropy", LOSSES.names(), "Loss.")
+  define("enum", "optimizer", "momentum", OPTIMIZERS.names(), "Optimizer.")
+  define("float", "lr", 0.1, "Learning rate (peak of the schedule).")
+  define("float", "momentum", 0.9, "Momentum (momentum, nesterov).")
+  define("float", "rmsprop_momentum", 0.0, "RMSprop's momentum (0: Tieleman & Hinton's RMSprop).")
+  define("enum", "schedule", "constant", SCHEDULES.names(), "Learning-rate schedule.")
+  define("list", "decay_epochs", [], "Step schedule: epochs at which lr *= decay_factor.")
+  define("float", "decay_factor", 0.1, "Step schedule factor.")
+  define("float", "warmup_epochs", 0.0, "Linear warm-up length in epochs.")
+  define("float", "weight_decay", 0.0, "L2 coefficient on kernels (adamw: decoupled).")
+  define("float", "l1", 0.0, "L1 coefficient on kernels.")
+  define("float", "clip_norm", 0.0, "Global gradient-norm clipping (0 = off).")
+  define("float", "max_norm", 0.0, "Max-norm constraint on each unit's incoming weights (0 = off).")
+  define("integer", "batch_size", 128, "Mini-batch size.")
+  define("integer", "epochs", 10, "Epochs.")
+  define("integer", "seeds", 1, "Replicas with seeds seed_offset .. seed_offset+seeds-1, in one program.")
+  define("integer", "seed_offset", 0, "First seed.")
+  define("list", "lr_grid", [], "Learning rates trained as replicas (times --seeds).")
+  define("multi_string", "sweep", [], f"name=v1,v2,... trained as replicas; names: {', '.join(SWEEPABLE)}.")
+  define("integer", "augment_shift", 0, "Random shifts by up to this many pixels.")
+  define("float", "augment_noise", 0.0, "Gaussian input-noise std.")
+  define("integer", "early_stopping_patience", 0, "Epochs without a better val accuracy (0 = off).")
+  define("float", "divergence_loss", 1e4, "A loss above this (or non-finite) marks a replica diverged "
+         "(0: only a non-finite loss).")
+  define("integer", "checkpoint_every_steps", 0, "Also checkpoint every N steps (0 = epoch ends only). The scan "
+         "runner steps a whole epoch at once, so it checkpoints (and honours SIGTERM) at epoch ends.")
+  define("enum", "epoch_runner", "auto", ["auto", "loop", "scan"], "Epoch runner (auto: per backend).")
+  define("string", "workdir", None, "Run directory: config, metrics, checkpoints (resumes from it).")
+  for name, (ok, valid) in FLAG_RANGES.items():
+    flags.register_validator(name, ok, f"must be {valid}", flag_values=flag_values)
+
+
+def _finite(ok: Callable[[float], bool]) -> Callable[[Any], bool]:
+  """`ok` on a finite number; NaN, infinities and what is not a number fail."""
+  return lambda v: isinstance(v, (int, float)) and math.isfinite(v) and ok(v)
+
+
+def _each(ok: Callable[[Any], bool], parse: type) -> Callable[[Sequence[str]], bool]:
+  """A comma-separated list flag whose every item parses as `parse` and passes `ok`."""
+  def check(items: Sequence[str]) -> bool:
+    try:
+      return all(ok(parse(x)) for x in items)
+    except ValueError:
+      return False
+  return check
+
+
+_POSITIVE = (_finite(lambda v: v > 0), "a finite number > 0")
+_NON_NEGATIVE = (_finite(lambda v: v >= 0), "a finite number >= 0 (0 = off)")
+_FRACTION = (_finite(lambda v: 0 <= v < 1), "in [0, 1)")
+
+
+def _integer_from(low: int, note: str = "") -> tuple[Callable[[Any], bool], str]:
+  return _finite(lambda v: v >= low), f"an integer >= {low}{note}"
+
+
+# Flag -> (check, the valid values in words), checked when the command line is parsed.
+FLAG_RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "lr": _POSITIVE, "decay_factor": _POSITIVE,
+    "momentum": _FRACTION, "rmsprop_momentum": _FRACTION,
+    "warmup_epochs": (_finite(lambda v: v >= 0), "a finite number of epochs >= 0"),
+    "weight_decay": _NON_NEGATIVE, "l1": _NON_NEGATIVE, "clip_norm": _NON_NEGATIVE,
+    "max_norm": _NON_NEGATIVE, "augment_noise": _NON_NEGATIVE,
+    "divergence_loss": (_finite(lambda v: v >= 0), "a finite number >= 0 (0: only a non-finite loss)"),
+    "batch_size": _integer_from(1), "epochs": _integer_from(1),
+    "seeds": _integer_from(1, " (the number of replicas)"), "seed_offset": _integer_from(0),
+    "val_size": _integer_from(0), "train_size": _integer_from(0, " (0 = all)"),
+    "augment_shift": _integer_from(0, " (pixels)"),
+    "early_stopping_patience": _integer_from(0, " (0 = off)"),
+    "checkpoint_every_steps": _integer_from(0, " (0 = at epoch ends only)"),
+    "decay_epochs": (_each(lambda v: v >= 0, int), "a comma-separated list of integers >= 0"),
+    "lr_grid": (_each(_POSITIVE[0], float), "a comma-separated list of finite numbers > 0"),
+}
+# A swept hyper-parameter (--sweep=name=v1,v2) -> (check, the valid values in words).
+SWEEP_RANGES = {"lr": _POSITIVE, "weight_decay": _NON_NEGATIVE, "l1": _NON_NEGATIVE,
+                "dropout_rate": _FRACTION}
 
 
 def parse_key_values(items: list[str], what: str) -> dict[str, Any]:
@@ -96,37 +153,101 @@ def apply_preset(presets: Mapping[str, Mapping[str, Any]], name: str | None) -> 
       FLAGS[flag].value = value
 
 
-def config_from_flags() -> TrainConfig:
-  """A TrainConfig from the training flags (after `apply_preset`)."""
-  model_options = parse_key_values(FLAGS.model_arg, "model_arg")
-  if FLAGS.init:
-    INITIALIZERS.entry(FLAGS.init.partition(":")[0])  # unknown name -> error listing the valid ones
-    model_options["kernel_init"] = FLAGS.init
-  MODELS.resolve(FLAGS.model, model_options)
-  sweep = {k: tuple(float(x) for x in str(v).split(",")) if not isinstance(v, tuple) else v
-           for k, v in parse_key_values(FLAGS.sweep, "sweep").items()}
-  if FLAGS.lr_grid:
-    sweep["lr"] = tuple(float(x) for x in FLAGS.lr_grid)
+def _is_int(value: Any) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _option_problem(key: str, value: Any, default: Any) -> str | None:
+  """What `value` must be to replace `default` (None if it fits): its type, sizes >= 1."""
+  if isinstance(default, bool):
+    return None if isinstance(value, bool) else "True or False"
+  if isinstance(default, int):  # a size, stride or count; per-layer options also take a tuple of them
+    per_layer = isinstance(value, (tuple, list)) and value and all(_is_int(v) and v >= 1 for v in value)
+    return None if (_is_int(value) and value >= 1) or per_layer else "an integer >= 1 (or a tuple of them)"
+  if isinstance(default, float):
+    number = (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+    if key.endswith("dropout_rate"):
+      return None if number and 0 <= value < 1 else "in [0, 1)"
+    return None if number else "a finite number"
+  if isinstance(default, tuple):
+    sizes = isinstance(value, (tuple, list)) and all(_is_int(v) and v >= 1 for v in value)
+    return None if sizes else f"a tuple of integers >= 1, e.g. {key}={default}"
+  return None  # names (activations, padding "SAME" or a number of pixels, ...): the model checks them
+
+
+def check_model_options(model: str, options: Mapping[str, Any]) -> None:
+  """Each model option must have its default's type (`_option_problem`), else a typo in a
+  flag fails deep inside Flax with a traceback."""
+  MODELS.resolve(model, options)  # unknown keys -> an error listing the valid ones
+  defaults = MODELS.defaults(model)
+  for key, value in options.items():
+    problem = _option_problem(key, value, defaults[key])
+    if problem:
+      raise UserError(f"--model_arg={key}={value!r}: {model}'s {key} must be {problem}")
+
+
+def parse_sweep(items: list[str]) -> dict[str, tuple[float, ...]]:
+  """--sweep=name=v1,v2 -> {name: (v1, v2)}, each value checked against `SWEEP_RANGES`."""
+  sweep = {}
+  for key, value in parse_key_values(items, "sweep").items():
+    texts = value if isinstance(value, tuple) else str(value).split(",")
+    ok, valid = SWEEP_RANGES.get(key, (_finite(lambda v: True), "a finite number"))
+    try:
+      values = tuple(float(x) for x in texts)
+    except (TypeError, ValueError):
+      values = ()
+    if not values or not all(ok(v) for v in values):
+      raise UserError(f"--sweep={key}={','.join(map(str, texts))}: values must be comma-separated "
+                      f"numbers, each {valid}")
+    sweep[key] = values
+  return sweep
+
+
+def config_from_flags(flag_values: flags.FlagValues = FLAGS) -> TrainConfig:
+  """A TrainConfig from the training flags (after `apply_preset`); a malformed option is a UserError."""
+  f = flag_values
+  model_options = parse_key_values(f.model_arg, "model_arg")
+  check_model_options(f.model, model_options)
+  if f.init:
+    INITIALIZERS.resolve(*parse_spec(f.init))  # unknown name or argument -> error listing the valid ones
+    model_options["kernel_init"] = f.init
+  sweep = parse_sweep(f.sweep)
+  if f.lr_grid:
+    sweep["lr"] = tuple(float(x) for x in f.lr_grid)
   optim = OptimConfig(
-      name=FLAGS.optimizer, lr=FLAGS.lr, momentum=FLAGS.momentum,
-      rmsprop_momentum=FLAGS.rmsprop_momentum, schedule=FLAGS.schedule,
-      decay_epochs=tuple(int(e) for e in FLAGS.decay_epochs), decay_factor=FLAGS.decay_factor,
-      warmup_epochs=FLAGS.warmup_epochs, weight_decay=FLAGS.weight_decay, l1=FLAGS.l1,
-      clip_norm=FLAGS.clip_norm, max_norm=FLAGS.max_norm)
+      name=f.optimizer, lr=f.lr, momentum=f.momentum,
+      rmsprop_momentum=f.rmsprop_momentum, schedule=f.schedule,
+      decay_epochs=tuple(int(e) for e in f.decay_epochs), decay_factor=f.decay_factor,
+      warmup_epochs=f.warmup_epochs, weight_decay=f.weight_decay, l1=f.l1,
+      clip_norm=f.clip_norm, max_norm=f.max_norm)
   return TrainConfig(
-      dataset=FLAGS.dataset, data_dir=FLAGS.data_dir, download=FLAGS.download,
-      data_options=parse_key_values(FLAGS.data_arg, "data_arg"), val_size=FLAGS.val_size,
-      train_size=FLAGS.train_size, model=FLAGS.model, model_options=model_options, loss=FLAGS.loss,
-      optim=optim, batch_size=FLAGS.batch_size, epochs=FLAGS.epochs,
-      seeds=tuple(range(FLAGS.seed_offset, FLAGS.seed_offset + FLAGS.seeds)), sweep=sweep,
-      augment_shift=FLAGS.augment_shift, augment_noise=FLAGS.augment_noise,
-      early_stopping_patience=FLAGS.early_stopping_patience, divergence_loss=FLAGS.divergence_loss,
-      checkpoint_every_steps=FLAGS.checkpoint_every_steps, epoch_runner=FLAGS.epoch_runner)
+      dataset=f.dataset, data_dir=f.data_dir, download=f.download,
+      data_options=parse_key_values(f.data_arg, "data_arg"), val_size=f.val_size,
+      train_size=f.train_size, model=f.model, model_options=model_options, loss=f.loss,
+      optim=optim, batch_size=f.batch_size, epochs=f.epochs,
+      seeds=tuple(range(f.seed_offset, f.seed_offset + f.seeds)), sweep=sweep,
+      augment_shift=f.augment_shift, augment_noise=f.augment_noise,
+      early_stopping_patience=f.early_stopping_patience, divergence_loss=f.divergence_loss,
+      checkpoint_every_steps=f.checkpoint_every_steps, epoch_runner=f.epoch_runner)
 
 
 # Errors a user causes with flags or files: reported in one clear line, no traceback.
-# Anything else (a ValueError from inside JAX included) is a bug and keeps its traceback.
-USER_ERRORS = (UserError, FileNotFoundError)
+# Anything else (a ValueError from inside JAX, a FileNotFoundError from inside Orbax) is
+# a bug and keeps its traceback; the loaders raise a UserError for a missing data file.
+USER_ERRORS = (UserError,)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's parsing (`app.run(..., flags_parser=parse_flags)`), with a bad flag (an unknown
+  name, a value absl cannot parse, one outside its range) in one line and exit 2."""
+  try:
+    return FLAGS(argv)
+  # ml_collections' --config.<key>=<value> overrides raise the builtin errors.
+  except (flags.Error, AttributeError, KeyError, TypeError, ValueError) as e:
+    # Several failing validators give one line each: the last is enough to act on, as is
+    # the last line of ml_collections' messages.
+    print(f"error: {str(e).strip().splitlines()[-1]}", file=sys.stderr)
+    sys.exit(2)
 
 
 def start_process() -> None:

@@ -10,18 +10,22 @@ runs its preset of the same name. Studies resume from their cell
 directories, so running the same command again after a kill continues where
 it stopped (finished cells are not trained again). The collected tables and
 claim verdicts go to `<root>/SUMMARY.md` and are printed; the exit code is
-non-zero if any study failed.
+non-zero if any study failed. SIGTERM or SIGINT to run_all (e.g. from `timeout`)
+is passed on to the running study, which checkpoints and exits; run_all then
+exits 3 (interrupted) without starting the next study.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 
 from absl import app, flags
 
+from experiments.common import parse_flags
 from jaxdl.report.claims import VERDICTS
 
 STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
@@ -33,9 +37,40 @@ flags.DEFINE_list("only", [], f"Run only these studies (default all): {', '.join
 flags.DEFINE_list("overrides", [], "Config overrides for every study (not experiments.train), e.g. "
                   "--config.dataset=fashion_mnist.")
 FLAGS = flags.FLAGS
+EXIT_INTERRUPTED = 3  # as a study's (experiments/scaffold.py): run the same command again to resume
 
 
-def run_study(name: str, root: str) -> tuple[int, float, str]:
+class ChildStopper:
+  """Passes SIGTERM and SIGINT on to the running study and remembers that run_all was stopped.
+
+  The study stays in run_all's process group, so that a kill of the group (`timeout -k`,
+  a scheduler) ends it too; a signal sent to the group (Ctrl-C, `timeout`) then reaches it
+  twice, which the study's handler takes as one.
+  """
+
+  def __init__(self):
+    self.child: subprocess.Popen | None = None
+    self.stopped_by: int | None = None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+      signal.signal(signum, self._forward)
+
+  def _forward(self, signum: int, frame) -> None:
+    del frame
+    self.stopped_by = signum
+    if self.child is not None and self.child.poll() is None:
+      self.child.send_signal(signum)
+
+  def run(self, cmd: list[str]) -> int:
+    self.child = subprocess.Popen(cmd, stdout=sys.stdout, stderr=sys.stderr)
+    if self.stopped_by is not None:  # stopped while the child was starting
+      self.child.send_signal(self.stopped_by)
+    try:
+      return self.child.wait()
+    finally:
+      self.child = None
+
+
+def run_study(name: str, root: str, stopper: ChildStopper) -> tuple[int, float, str]:
   workdir = os.path.join(root, name)
   if name == "train":  # a single run: its preset of the variant's name (smoke is quick's size)
     args = [f"--preset={'quick' if FLAGS.variant == 'smoke' else FLAGS.variant}"]
@@ -44,8 +79,8 @@ def run_study(name: str, root: str) -> tuple[int, float, str]:
   cmd = [sys.executable, "-m", f"experiments.{name}", *args, f"--workdir={workdir}"]
   print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
   start = time.time()
-  proc = subprocess.run(cmd, stdout=sys.stdout, stderr=sys.stderr)
-  return proc.returncode, time.time() - start, workdir
+  code = stopper.run(cmd)
+  return code, time.time() - start, workdir
 
 
 def verdict_counts(claims: list[dict]) -> str:
@@ -73,12 +108,18 @@ def main(argv):
   del argv
   unknown = sorted(set(FLAGS.only) - set(STUDIES))
   if unknown:
-    sys.exit(f"error: unknown studies {unknown}; valid: {', '.join(STUDIES)}")
+    print(f"error: unknown --only studies {', '.join(unknown)}; valid: {', '.join(STUDIES)}", file=sys.stderr)
+    sys.exit(2)
   root = os.path.join(FLAGS.workdir, FLAGS.variant)
   os.makedirs(root, exist_ok=True)
+  stopper = ChildStopper()
   sections, failed = [], []
   for name in FLAGS.only or STUDIES:
-    code, seconds, workdir = run_study(name, root)
+    code, seconds, workdir = run_study(name, root, stopper)
+    if stopper.stopped_by is not None:
+      print(f"run_all: stopped by {signal.Signals(stopper.stopped_by).name}; {name} exited {code}; "
+            "run the same command again to resume", file=sys.stderr)
+      sys.exit(EXIT_INTERRUPTED)
     sections.append(study_summary(name, code, seconds, workdir))
     if code:
       failed.append(name)
@@ -92,4 +133,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -26,7 +26,7 @@ from typing import Sequence
 from absl import app, flags
 from ml_collections import ConfigDict, config_flags
 
-from experiments.common import run_cleanly
+from experiments.common import parse_flags, run_cleanly
 from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
 from jaxdl.report.rundir import RunDir
@@ -57,21 +57,16 @@ def main(study: Study) -> None:
   # ml_collections reads the overrides in sys.argv when the flag is defined: check them first.
   _exit_on_unknown_override(sys.argv, default)
   define_flags(study, default)
-  app.run(lambda argv: sys.exit(run_cleanly(lambda: run(study, argv))), flags_parser=_parse_flags)
-
-
-def _parse_flags(argv: list[str]) -> list[str]:
-  """absl's parsing, with an error in one line (a bad value, an unknown flag)."""
-  try:
-    return FLAGS(argv)
-  except (flags.Error, AttributeError, KeyError, TypeError, ValueError) as e:
-    print(f"error: {str(e).strip().splitlines()[-1]}", file=sys.stderr)
-    sys.exit(2)
+  app.run(lambda argv: sys.exit(run_cleanly(lambda: run(study, argv))), flags_parser=parse_flags)
 
 
 def _exit_on_unknown_override(argv: list[str], default: str) -> None:
-  """An override of a key the config does not have: one line naming the valid keys, exit 2."""
+  """A config file that does not exist, or an override of a key the config does not have:
+  one line (naming the valid keys), exit 2."""
   spec = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), default)
+  if not os.path.isfile(spec.partition(":")[0]):
+    print(f"error: --config={spec}: no file {spec.partition(':')[0]}", file=sys.stderr)
+    sys.exit(2)
   config = _load_config(spec)
   if config is None:
     return  # the flag itself reports a config file that does not load

@@ -19,7 +19,8 @@ import sys
 
 from absl import app, flags
 
-from experiments.common import apply_preset, config_from_flags, define_train_flags, run_cleanly
+from experiments.common import apply_preset, config_from_flags, define_train_flags, parse_flags, run_cleanly
+from jaxdl.report.provenance import provenance
 from jaxdl.train import train_and_evaluate
 
 FLAGS = flags.FLAGS
@@ -38,7 +39,7 @@ def main(argv: list[str]) -> None:
 
   def run() -> int:
     apply_preset(PRESETS, FLAGS.preset)
-    result = train_and_evaluate(config_from_flags(), FLAGS.workdir)
+    result = train_and_evaluate(config_from_flags(), FLAGS.workdir, provenance=provenance())
     print(f"\nstatus: {result.status} ({result.wall_time_s:.1f} s)")
     for r in result.replicas:
       if r["status"] == "diverged":
@@ -51,4 +52,4 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
   define_train_flags()
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

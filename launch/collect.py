@@ -64,8 +64,10 @@ def summarize_run(run_dir: str) -> dict[str, Any]:
   """A run's name, config (flattened), status and per-metric (mean, std, n) over its replicas."""
   results = _load(os.path.join(run_dir, "results.json")) or {}
   replicas = results.get("replicas", []) if isinstance(results, dict) else []
+  status = _load(os.path.join(run_dir, "status.json"))
   row: dict[str, Any] = {
       "run": os.path.basename(run_dir.rstrip("/")), "status": plan.run_status(run_dir),
+      "error": status.get("error") if isinstance(status, dict) else None,
       "config": _flatten(_load(os.path.join(run_dir, "config.json")) or {}),
       "replicas": len(replicas), "exit_code": plan.exit_code(run_dir),
       "diverged_steps": [r.get("diverged_step") for r in replicas if r.get("status") == "diverged"]}
@@ -79,7 +81,7 @@ def status_cell(row: dict[str, Any]) -> str:
   if status in ("done", "diverged") and steps:
     return f"{status}; {len(steps)}/{row['replicas']} diverged (step {', '.join(map(str, steps))})"
   if status == "failed":
-    return f"FAILED (exit {row['exit_code']})"
+    return f"FAILED ({row['error'] or 'exit ' + str(row['exit_code'])})"
   if status in ("running", "incomplete", "missing"):
     return f"INCOMPLETE ({status})"
   return status

@@ -10,6 +10,7 @@ import shlex
 from typing import Sequence
 
 from jaxdl.errors import UserError
+from jaxdl.report.rundir import dead_run
 
 MANIFEST = "sweep.json"
 
@@ -109,23 +110,25 @@ def read_manifest(sweep_dir: str) -> tuple[str, str, list[Run]]:
 
 
 def run_status(run_dir: str) -> str:
-  """done | diverged | incomplete | running | failed | missing, from the run's files.
+  """done | diverged | incomplete | failed | running | dead (...) | missing, from the run's files.
 
-  "failed": the launcher recorded a non-zero exit code and the run left no
-  final status; "running" without an exit code can also mean a process that
-  died without a word (killed, node lost).
+  "failed": the run recorded an error, or the launcher a non-zero exit code
+  and the run no final status. "dead (last heartbeat ...)": status.json says
+  running but its process is gone (see `jaxdl.report.rundir.dead_run`).
   """
-  status = None
+  record = {}
   try:
     with open(os.path.join(run_dir, "status.json")) as f:
-      status = json.load(f).get("status")
+      record = json.load(f)
   except (FileNotFoundError, json.JSONDecodeError):
     pass
-  if status in ("done", "diverged", "incomplete"):
+  status = record.get("status") if isinstance(record, dict) else None
+  if status in ("done", "diverged", "incomplete", "failed"):
     return status
   code = exit_code(run_dir)
   if code is None:
-    return status or "missing"
+    dead = dead_run(run_dir, record) if status == "running" else None
+    return f"dead ({dead})" if dead else status or "missing"
   # A study that keeps its status in sub-directories exits 0 without one here.
   return "failed" if code else "done"
 

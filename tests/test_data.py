@@ -150,11 +150,14 @@ def test_missing_file_is_reported(no_standard_places, monkeypatch):
   data_dir.mkdir()
   env_dir.mkdir()
   monkeypatch.setenv(locate.ENV_VAR, str(env_dir))
-  with pytest.raises(DataFileError) as error:
+  # An explicit data_dir is the only place searched (tests/test_inputs.py checks its message).
+  with pytest.raises(DataFileError, match=f"data_dir {data_dir} lacks 4 of the 4 mnist files"):
     load_dataset("mnist", data_dir=str(data_dir))
+  with pytest.raises(DataFileError) as error:
+    load_dataset("mnist")
   message = str(error.value)
   assert TRAIN_LABELS in message and TRAIN_LABELS_SHA in message
-  for place in locate.search_dirs("mnist", str(data_dir)):
+  for place in locate.search_dirs("mnist", None):
     assert f"\n  {place}" in message
   assert str(env_dir) in message and "cache" in message
   assert "data_dir" in message and "download=True" in message

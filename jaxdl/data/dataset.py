@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+import os
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -18,7 +19,8 @@ class Dataset:
 
   Inputs are float32 [N, ...]: images [N, 28, 28, 1] with values in [0, 1],
   MNIST-1D [N, 40, 1] standardized. Labels are int32 [N] in [0, num_classes).
-  The validation arrays may have 0 rows.
+  The validation arrays may have 0 rows. `files` maps each data file read to
+  the path it was read from (empty for generated data), for the run's records.
   """
   name: str
   x_train: np.ndarray
@@ -29,6 +31,7 @@ class Dataset:
   y_test: np.ndarray
   num_classes: int
   pixel_range: tuple[float, float] | None  # None: inputs are standardized, not pixels
+  files: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
     for split in ("train", "val", "test"):
@@ -48,6 +51,11 @@ class Dataset:
   def describe(self) -> str:
     return (f"{self.name}: {len(self.x_train)} train / {len(self.x_val)} val / "
             f"{len(self.x_test)} test, input {self.input_shape}, {self.num_classes} classes")
+
+  def origin(self) -> str:
+    """Where the data came from, for every run's startup line: the folders read, or generated."""
+    dirs = sorted({os.path.dirname(path) for path in self.files.values()})
+    return f"read from {', '.join(dirs)}" if dirs else "generated"
 
 
 # Builders are called as `builder(source: DataSource, **options) -> Dataset`

@@ -1,10 +1,12 @@
 """Finds, reads and verifies a dataset's files.
 
 Look-up order, for a dataset folder such as "mnist" or "fashion-mnist":
-  1. the `data_dir` argument (the --data_dir flag),
-  2. $JAXDL_DATA_DIR,
-     each as `<dir>/<folder>/<file>` or `<dir>/<file>`;
-  3. the standard places: `${XDG_CACHE_HOME:-~/.cache}/jaxdl/<folder>`,
+  1. the `data_dir` argument (the --data_dir flag), as `<dir>/<folder>/<file>`
+     or `<dir>/<file>`, and nowhere else: a data_dir that lacks a file is an
+     error naming it (or, with download=True, the file is downloaded into it),
+     never a silent fall-back to data from elsewhere;
+  2. without a data_dir: $JAXDL_DATA_DIR, in the same two layouts, then the
+     standard places: `${XDG_CACHE_HOME:-~/.cache}/jaxdl/<folder>`,
      `/usr/share/datasets/<folder>` (where Debian's dataset packages install),
      and `<repo root>/../shared/data/<folder>` (beside the project checkout).
 In each place a file may be `<file>.gz` or uncompressed `<file>`. The first
@@ -48,13 +50,44 @@ def cache_dir(folder: str) -> Path:
 
 
 def search_dirs(folder: str, data_dir: str | None) -> list[Path]:
-  """The directories searched for `folder`'s files, in order."""
+  """The directories searched for `folder`'s files, in order: only data_dir's when it is given."""
+  if data_dir:
+    root = Path(data_dir).expanduser()
+    return [root / folder, root]
   dirs = []
-  for root in (data_dir, os.environ.get(ENV_VAR)):
-    if root:
-      root = Path(root).expanduser()
-      dirs += [root / folder, root]
+  if os.environ.get(ENV_VAR):
+    root = Path(os.environ[ENV_VAR]).expanduser()
+    dirs += [root / folder, root]
   return dirs + [cache_dir(folder), SYSTEM_DATASETS_DIR / folder, SHARED_DATA_DIR / folder]
+
+
+def find_data_file(folder: str, filename: str, data_dir: str | None) -> Path | None:
+  """The first `<filename>.gz` or `<filename>` in `search_dirs`; None if there is none."""
+  for d in search_dirs(folder, data_dir):
+    for path in (d / f"{filename}.gz", d / filename):
+      if path.is_file():
+        return path
+  return None
+
+
+def check_data_dir(folder: str, filenames: Sequence[str], source: DataSource) -> None:
+  """An explicit data_dir must hold all of `filenames` (unless they are to be downloaded
+  into it): one error naming the directory and every missing file.
+
+  Raises:
+    DataFileError: data_dir does not exist, or lacks some of the files.
+  """
+  if not source.data_dir or source.download:
+    return
+  root = Path(source.data_dir).expanduser()
+  if not root.is_dir():
+    raise DataFileError(f"data_dir {root} does not exist or is not a directory; it should hold "
+                        f"{folder}/<file>.gz for {', '.join(filenames)}")
+  missing = [f for f in filenames if find_data_file(folder, f, source.data_dir) is None]
+  if missing:
+    raise DataFileError(f"data_dir {root} lacks {len(missing)} of the {len(filenames)} {folder} files: "
+                        f"{', '.join(f + '(.gz)' for f in missing)} (looked in {root / folder} and {root}; "
+                        f"no other place is used when data_dir is given)")
 
 
 def read_data_file(folder: str, filename: str, source: DataSource) -> bytes:
@@ -71,10 +104,9 @@ def read_data_file(folder: str, filename: str, source: DataSource) -> bytes:
   """
   expected = checksums.CHECKSUMS[folder][filename]
   dirs = search_dirs(folder, source.data_dir)
-  for i, d in enumerate(dirs):
-    for path in (d / f"{filename}.gz", d / filename):
-      if path.is_file():
-        return _read_verified(path, expected, dirs[:i + 1])
+  path = find_data_file(folder, filename, source.data_dir)
+  if path is not None:
+    return _read_verified(path, expected, dirs[:dirs.index(path.parent) + 1])
   if not source.download:
     raise DataFileError(_missing_message(folder, filename, expected, dirs, offer_download=True))
   dest = Path(source.data_dir).expanduser() / folder if source.data_dir else cache_dir(folder)

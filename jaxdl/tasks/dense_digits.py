@@ -86,4 +86,5 @@ def dense_digits_dataset(digits_source: Dataset, n_train: int, n_test: int, canv
   empty_x, empty_y = np.zeros((0, canvas, canvas, 1), np.float32), np.zeros((0, canvas, canvas), np.int32)
   return DenseDataset(name=f"dense_digits_{digits_source.name}", x_train=splits["train"][0],
                       y_train=splits["train"][1], x_val=empty_x, y_val=empty_y, x_test=splits["test"][0],
-                      y_test=splits["test"][1], num_classes=NUM_CLASSES, pixel_range=(0.0, 1.0))
+                      y_test=splits["test"][1], num_classes=NUM_CLASSES, pixel_range=(0.0, 1.0),
+                      files=digits_source.files)

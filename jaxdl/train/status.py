@@ -11,6 +11,7 @@ class RunStatus(enum.StrEnum):
   DIVERGED = "diverged"            # every replica diverged (a run), or this replica did
   STOPPED_EARLY = "stopped_early"  # a replica that early stopping ended
   INCOMPLETE = "incomplete"        # interrupted (preempted): resume by running it again
+  FAILED = "failed"                # stopped by an error (status.json says which): fix it, run again
 
   @property
   def finished(self) -> bool:

@@ -8,7 +8,9 @@ recorded as `diverged` at its step and frozen; the others go on.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import os
 import time
 from typing import Any, Callable
@@ -142,11 +144,36 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
   """
   start = time.time()
   run = _setup(cfg, workdir, data, mesh, program_factory, extra_config, provenance)
-  state, status = _train(run, echo, epoch_hook)
-  result = _results(run, state, status, workdir, time.time() - start)
-  if run.rundir:
-    _write_outputs(run.rundir, result)
+  finished_earlier = _finished_earlier(run.rundir)
+  # Before the startup line: from the moment a launcher can see the run started, SIGTERM or
+  # Ctrl-C means "checkpoint at the next step", never a kill; until the outputs are written,
+  # a repeated signal is ignored (a kill there would leave no results and status `running`).
+  preempt = PreemptionFlag()
+  try:
+    state, status = _train(run, echo, epoch_hook, preempt)
+    result = _results(run, state, status, workdir, time.time() - start)
+    if run.rundir:
+      _write_outputs(run.rundir, result, keep_results=finished_earlier)
+  finally:
+    preempt.restore_handlers()
+  if finished_earlier and run.rundir.is_writer:
+    echo(f"finished earlier: results.json and the tables in {run.rundir.path} are left as they were")
   return result
+
+
+def _finished_earlier(rundir: RunDir | None) -> bool:
+  """Whether rundir's results.json is a finished run's: a rerun never rewrites it.
+
+  A rerun restores the last checkpoint (or, if that one is corrupt, retrains from
+  an older one); either way the results of the run that finished stand.
+  """
+  if rundir is None:
+    return False
+  try:
+    with open(rundir.file("results.json")) as f:
+      return RunStatus(json.load(f)["status"]).finished
+  except (OSError, ValueError, KeyError, TypeError):  # none, or unreadable: written afresh
+    return False
 
 
 def load_run(cfg: TrainConfig, workdir: str, *, data: Dataset | None = None,
@@ -154,7 +181,9 @@ def load_run(cfg: TrainConfig, workdir: str, *, data: Dataset | None = None,
              extra_config: dict[str, Any] | None = None) -> RunResult:
   """A finished run, restored from its last checkpoint without training or writing anything.
 
-  For measurements on trained models (attacks, diagnostics) made after the run.
+  For measurements on trained models (attacks, diagnostics) made after the run. A
+  last checkpoint that is corrupt is a UserError, not a fall-back: an older step
+  is not the run's result.
   """
   start = time.time()
   run = _setup(cfg, workdir, data, None, program_factory, extra_config, None, write=False)
@@ -192,9 +221,11 @@ def _setup(cfg: TrainConfig, workdir: str | None, data: Dataset | None, mesh: An
   rundir = ckpt = None
   if workdir:
     config = {**cfg.to_json(), **program.extra_config(), **(extra_config or {})}
-    rundir = RunDir(workdir, config, write and jax.process_index() == 0, provenance)
+    # Where each data file was read from: provenance, not the run's identity.
+    provenance = {**(provenance or {}), "data_files": dict(data.files)}
+    rundir = RunDir(workdir, config, write and jax.process_index() == 0, provenance, exclusive=True)
     ckpt = Checkpointer(os.path.join(workdir, "checkpoints"), cfg.keep_checkpoints)
-  restored = ckpt.restore(state) if ckpt else None
+  restored = ckpt.restore(state, fall_back=write) if ckpt else None
   if restored is not None:
     state = restored[0]
   # Also without a checkpoint: a run killed before its first save left epoch lines.
@@ -206,23 +237,20 @@ def _setup(cfg: TrainConfig, workdir: str | None, data: Dataset | None, mesh: An
               on_device(data.x_train, data.y_train), splits, spe, rundir, ckpt)
 
 
-def _train(run: _Run, echo: Callable[[str], None],
-           epoch_hook: EpochHook | None) -> tuple[TrainState, RunStatus]:
+def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
+           preempt: PreemptionFlag) -> tuple[TrainState, RunStatus]:
   """The epoch loop: train, evaluate, log, checkpoint; stops early on a preemption signal."""
   cfg, rundir, ckpt, state = run.cfg, run.rundir, run.ckpt, run.state
   is_writer = jax.process_index() == 0
   # Events are logged per epoch: drop those a resume is about to write again.
   next_epoch = run.history[-1]["epoch"] + 1 if run.history else None
   events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, purge_step=next_epoch) if rundir else None
-  # Before the startup line: from the moment a launcher can see the run started, a
-  # preemption signal means "checkpoint at the next step", never a kill.
-  preempt = PreemptionFlag()
   status = RunStatus.INCOMPLETE
   try:
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
     echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(run.mesh)}, "
          f"epoch runner '{choose_runner(cfg.epoch_runner)}' ({jax.default_backend()}), "
-         f"{len(run.replicas)} replica(s) ({run.compiled.batching}), {run.data.describe()}")
+         f"{len(run.replicas)} replica(s) ({run.compiled.batching}), {run.data.describe()}, {run.data.origin()}")
     if not is_writer:
       echo = lambda line: None  # noqa: E731
     if run.restored:
@@ -233,13 +261,22 @@ def _train(run: _Run, echo: Callable[[str], None],
       rundir.set_status(RunStatus.RUNNING)
     while int(state.step[0]) < cfg.epochs * run.spe and bool(jnp.any(state.active)):
       state, interrupted = _train_epoch(run, state, preempt, echo, epoch_hook, events)
+      if rundir:
+        rundir.heartbeat()
       if interrupted:
         echo(f"preempted at step {int(state.step[0])}: checkpoint saved, exiting")
         break
     else:
       status = RunStatus.DIVERGED if bool(jnp.all(state.diverged)) else RunStatus.DONE
+  except BaseException as e:
+    if not rundir:
+      raise
+    error = rundir.failed(e)  # status `failed`; a filesystem error becomes one line
+    with contextlib.suppress(Exception):  # closing can fail the same way (a full disk): not over the cause
+      events.close()
+    events = None
+    raise error
   finally:
-    preempt.restore_handlers()
     if ckpt:
       ckpt.close()
     if events:
@@ -397,18 +434,24 @@ def _results_table(cfg: TrainConfig, rows: list[dict[str, Any]]) -> str:
   return tables.markdown_table(header, body)
 
 
-def _write_outputs(rundir: RunDir, result: RunResult) -> None:
-  rows = result.replicas
-  rundir.write_json("results.json", {"status": result.status, "replicas": rows,
-                                     "wall_time_s": result.wall_time_s})
-  rundir.write_text("table.md", result.table)
-  header = list(rows[0])
-  rundir.write_text("table.csv", tables.csv_table(header, [[r[h] for h in header] for r in rows]))
-  rundir.set_status(result.status, diverged=[k for k, r in enumerate(rows) if r["status"] == RunStatus.DIVERGED])
-  trained = [h for h in result.history if "train_loss" in h]  # not the epoch-0 hook record
-  if trained and rundir.is_writer:
-    curves = {m: np.array([h[m] for h in trained], dtype=float)
-              for m in ("train_loss", "train_acc", "val_acc", "test_acc") if m in trained[0]}
-    plots.learning_curves(rundir.file("learning_curves.png"), [h["epoch"] for h in trained],
-                          curves, [replica_label(result.config, r) for r in result.config.replicas()],
-                          title=f"{result.config.model} on {result.config.dataset}")
+def _write_outputs(rundir: RunDir, result: RunResult, keep_results: bool = False) -> None:
+  """results.json, the tables, the figure, then the status; `keep_results`: the status only."""
+  try:
+    rows = result.replicas
+    if not keep_results:
+      rundir.write_json("results.json", {"status": result.status, "replicas": rows,
+                                         "wall_time_s": result.wall_time_s})
+      rundir.write_text("table.md", result.table)
+      header = list(rows[0])
+      rundir.write_text("table.csv", tables.csv_table(header, [[r[h] for h in header] for r in rows]))
+      trained = [h for h in result.history if "train_loss" in h]  # not the epoch-0 hook record
+      if trained and rundir.is_writer:
+        curves = {m: np.array([h[m] for h in trained], dtype=float)
+                  for m in ("train_loss", "train_acc", "val_acc", "test_acc") if m in trained[0]}
+        plots.learning_curves(rundir.file("learning_curves.png"), [h["epoch"] for h in trained],
+                              curves, [replica_label(result.config, r) for r in result.config.replicas()],
+                              title=f"{result.config.model} on {result.config.dataset}")
+    # Last: a final status means every output is written.
+    rundir.set_status(result.status, diverged=[k for k, r in enumerate(rows) if r["status"] == RunStatus.DIVERGED])
+  except BaseException as e:
+    raise rundir.failed(e)  # status `failed`; a filesystem error becomes one line
