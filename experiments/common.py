@@ -20,6 +20,8 @@ from jaxdl.losses import LOSSES
 from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
 from jaxdl.train import SWEEPABLE, TrainConfig, parallel
+from jaxdl.train.config import RANGES, in_range
+from jaxdl.train.config import SWEEP_RANGES as TRAIN_SWEEP_RANGES
 
 FLAGS = flags.FLAGS
 
@@ -79,7 +81,7 @@ def define_train_flags(flag_values: flags.FlagValues = FLAGS) -> None:
 
 def _finite(ok: Callable[[float], bool]) -> Callable[[Any], bool]:
   """`ok` on a finite number; NaN, infinities and what is not a number fail."""
-  return lambda v: isinstance(v, (int, float)) and math.isfinite(v) and ok(v)
+  return lambda v: in_range(v, ok)
 
 
 def _each(ok: Callable[[Any], bool], parse: type) -> Callable[[Sequence[str]], bool]:
@@ -92,35 +94,34 @@ def _each(ok: Callable[[Any], bool], parse: type) -> Callable[[Sequence[str]], b
   return check
 
 
-_POSITIVE = (_finite(lambda v: v > 0), "a finite number > 0")
-_NON_NEGATIVE = (_finite(lambda v: v >= 0), "a finite number >= 0 (0 = off)")
-_FRACTION = (_finite(lambda v: 0 <= v < 1), "in [0, 1)")
+def _field(name: str, note: str = "") -> tuple[Callable[[Any], bool], str]:
+  """The flag's check: its TrainConfig field's range (`jaxdl.train.config.RANGES`)."""
+  test, valid = RANGES[name]
+  return _finite(test), valid + note
 
 
 def _integer_from(low: int, note: str = "") -> tuple[Callable[[Any], bool], str]:
   return _finite(lambda v: v >= low), f"an integer >= {low}{note}"
 
 
-# Flag -> (check, the valid values in words), checked when the command line is parsed.
+# Flag -> (check, the valid values in words), checked when the command line is parsed; the
+# flags that set a TrainConfig field share its range, which TrainConfig checks again (for a
+# study's --config.* overrides).
 FLAG_RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "lr": _POSITIVE, "decay_factor": _POSITIVE,
-    "momentum": _FRACTION, "rmsprop_momentum": _FRACTION,
-    "warmup_epochs": (_finite(lambda v: v >= 0), "a finite number of epochs >= 0"),
-    "weight_decay": _NON_NEGATIVE, "l1": _NON_NEGATIVE, "clip_norm": _NON_NEGATIVE,
-    "max_norm": _NON_NEGATIVE, "augment_noise": _NON_NEGATIVE,
-    "divergence_loss": (_finite(lambda v: v >= 0), "a finite number >= 0 (0: only a non-finite loss)"),
+    **{flag: _field(f"optim.{flag}") for flag in (
+        "lr", "decay_factor", "momentum", "rmsprop_momentum", "warmup_epochs", "weight_decay", "l1",
+        "clip_norm", "max_norm")},
+    **{flag: _field(flag) for flag in ("augment_noise", "divergence_loss", "val_size")},
+    "train_size": _field("train_size", " (0 = all)"), "augment_shift": _field("augment_shift", " (pixels)"),
+    "early_stopping_patience": _field("early_stopping_patience", " (0 = off)"),
+    "checkpoint_every_steps": _field("checkpoint_every_steps", " (0 = at epoch ends only)"),
     "batch_size": _integer_from(1), "epochs": _integer_from(1),
     "seeds": _integer_from(1, " (the number of replicas)"), "seed_offset": _integer_from(0),
-    "val_size": _integer_from(0), "train_size": _integer_from(0, " (0 = all)"),
-    "augment_shift": _integer_from(0, " (pixels)"),
-    "early_stopping_patience": _integer_from(0, " (0 = off)"),
-    "checkpoint_every_steps": _integer_from(0, " (0 = at epoch ends only)"),
     "decay_epochs": (_each(lambda v: v >= 0, int), "a comma-separated list of integers >= 0"),
-    "lr_grid": (_each(_POSITIVE[0], float), "a comma-separated list of finite numbers > 0"),
+    "lr_grid": (_each(_field("optim.lr")[0], float), "a comma-separated list of finite numbers >= 0"),
 }
 # A swept hyper-parameter (--sweep=name=v1,v2) -> (check, the valid values in words).
-SWEEP_RANGES = {"lr": _POSITIVE, "weight_decay": _NON_NEGATIVE, "l1": _NON_NEGATIVE,
-                "dropout_rate": _FRACTION}
+SWEEP_RANGES = {name: (_finite(test), valid) for name, (test, valid) in TRAIN_SWEEP_RANGES.items()}
 
 
 def parse_key_values(items: list[str], what: str) -> dict[str, Any]:

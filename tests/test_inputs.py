@@ -36,10 +36,9 @@ def _error(*argv: str) -> str | None:
 
 # (argv, what the one-line message must contain: the flag and the valid range)
 BAD_FLAGS = [
-    (["--lr=nan"], "--lr=nan", "finite number > 0"),
-    (["--lr=inf"], "--lr=inf", "finite number > 0"),
-    (["--lr=-1"], "--lr=-1", "finite number > 0"),
-    (["--lr=0"], "--lr=0", "finite number > 0"),
+    (["--lr=nan"], "--lr=nan", "finite number >= 0"),
+    (["--lr=inf"], "--lr=inf", "finite number >= 0"),
+    (["--lr=-1"], "--lr=-1", "finite number >= 0"),
     (["--momentum=1"], "--momentum=1", "[0, 1)"),
     (["--momentum=-0.5"], "--momentum=-0.5", "[0, 1)"),
     (["--momentum=nan"], "--momentum=nan", "[0, 1)"),
@@ -67,16 +66,16 @@ BAD_FLAGS = [
     (["--decay_epochs=5,x"], "--decay_epochs=", "integers >= 0"),
     (["--decay_epochs=2.5"], "--decay_epochs=", "integers >= 0"),
     (["--decay_epochs=-1"], "--decay_epochs=", "integers >= 0"),
-    (["--lr_grid=0.1,x"], "--lr_grid=", "finite numbers > 0"),
-    (["--lr_grid=0.1,nan"], "--lr_grid=", "finite numbers > 0"),
-    (["--lr_grid=0"], "--lr_grid=", "finite numbers > 0"),
+    (["--lr_grid=0.1,x"], "--lr_grid=", "finite numbers >= 0"),
+    (["--lr_grid=0.1,nan"], "--lr_grid=", "finite numbers >= 0"),
+    (["--lr_grid=-0.1"], "--lr_grid=", "finite numbers >= 0"),
     (["--model_arg=widths=abc"], "--model_arg=widths='abc'", "tuple of integers >= 1"),
     (["--model_arg=widths=(100,0)"], "--model_arg=widths=(100, 0)", "tuple of integers >= 1"),
     (["--model_arg=widths=100"], "--model_arg=widths=100", "tuple of integers >= 1"),
     (["--model_arg=dropout_rate=1.5"], "--model_arg=dropout_rate=1.5", "[0, 1)"),
     (["--model_arg=batch_norm=1"], "--model_arg=batch_norm=1", "True or False"),
     (["--model=cnn", "--model_arg=kernel_size=0"], "--model_arg=kernel_size=0", "integer >= 1"),
-    (["--sweep=lr=x"], "--sweep=lr=x", "finite number > 0"),
+    (["--sweep=lr=x"], "--sweep=lr=x", "finite number >= 0"),
     (["--sweep=dropout_rate=0,1"], "--sweep=dropout_rate=", "[0, 1)"),
     (["--epochs=abc"], "--epochs=abc", "int"),
     (["--model=transformer"], "--model=transformer", "mlp"),
@@ -181,3 +180,14 @@ def test_run_all_stopped_by_sigterm_stops_its_study(tmp_path):
     for pid in (proc.pid, child):
       if pid is not None and _alive(pid):
         os.kill(pid, signal.SIGKILL)
+
+
+def test_a_study_config_override_gets_the_range_check_of_its_flag():
+  from experiments.configs import train_config
+  from tests.study_fixture.config import get_config
+  config = get_config()
+  config.train.optim.lr = float("nan")
+  with pytest.raises(UserError, match=r"^optim\.lr=nan: must be a finite number >= 0 \(0: no updates, a control\)$"):
+    train_config(config.train)
+  with pytest.raises(UserError, match=r"^augment_shift=-1: must be an integer >= 0$"):
+    train_config(get_config().train, augment_shift=-1)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Mapping, Sequence
+import math
+import numbers
+from typing import Any, Callable, Mapping, Sequence
 
 from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
@@ -11,6 +13,32 @@ from jaxdl.optim import OptimConfig
 # Hyper-parameters that may differ between the replicas of one compiled program.
 # Each is a traced array inside the train step, never a constant baked into it.
 SWEEPABLE = ("lr", "weight_decay", "l1", "dropout_rate")
+
+POSITIVE = (lambda v: v > 0, "a finite number > 0")
+NON_NEGATIVE = (lambda v: v >= 0, "a finite number >= 0 (0 = off)")
+FRACTION = (lambda v: 0 <= v < 1, "in [0, 1)")
+RATE = (lambda v: v >= 0, "a finite number >= 0 (0: no updates, a control)")
+COUNT = (lambda v: v >= 0, "an integer >= 0")
+# A field (optim.<name> for the optimizer's) -> (the test on a finite number, the valid values
+# in words). Checked for every TrainConfig, so a study's --config.* override gets the same one
+# line as a training flag (experiments/common.py checks the flags against the same table).
+RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "optim.lr": RATE, "optim.decay_factor": POSITIVE,
+    "optim.momentum": FRACTION, "optim.rmsprop_momentum": FRACTION,
+    "optim.warmup_epochs": NON_NEGATIVE, "optim.weight_decay": NON_NEGATIVE, "optim.l1": NON_NEGATIVE,
+    "optim.clip_norm": NON_NEGATIVE, "optim.max_norm": NON_NEGATIVE, "augment_noise": NON_NEGATIVE,
+    "divergence_loss": (lambda v: v >= 0, "a finite number >= 0 (0: only a non-finite loss)"),
+    "val_size": COUNT, "train_size": COUNT, "augment_shift": COUNT, "early_stopping_patience": COUNT,
+    "checkpoint_every_steps": COUNT,
+}
+# A swept hyper-parameter's values, by its name.
+SWEEP_RANGES = {"lr": RATE, "weight_decay": NON_NEGATIVE, "l1": NON_NEGATIVE, "dropout_rate": FRACTION}
+
+
+def in_range(value: Any, test: Callable[[float], bool]) -> bool:
+  """A finite real number (NumPy's too; not a bool) that passes `test`."""
+  number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+  return number and math.isfinite(value) and test(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +80,14 @@ class TrainConfig:
     for name, value in [("batch_size", self.batch_size), ("epochs", self.epochs)]:
       if value < 1:
         raise UserError(f"{name} must be >= 1, got {value}")
+    for name, (test, valid) in RANGES.items():
+      value = getattr(self.optim, name[len("optim."):]) if name.startswith("optim.") else getattr(self, name)
+      if not in_range(value, test):
+        raise UserError(f"{name}={value!r}: must be {valid}")
+    for name, values in self.sweep.items():
+      test, valid = SWEEP_RANGES[name]
+      if not all(in_range(v, test) for v in values):
+        raise UserError(f"sweep {name}={tuple(values)!r}: each value must be {valid}")
 
   def replicas(self) -> list[dict[str, float]]:
     """One dict per replica: the sweep grid (outer) times the seeds (inner).
