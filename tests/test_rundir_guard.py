@@ -83,6 +83,13 @@ def test_a_heartbeat_from_another_host_is_judged_by_its_age():
   assert rundir.dead_run("/nonexistent", {**elsewhere, "heartbeat": new}) is None
 
 
+def test_a_finished_run_gives_up_its_lock(tmp_path):
+  """A process that trains runs in turn (a study, a notebook) keeps no descriptor per run."""
+  workdir = str(tmp_path / "run")
+  train(workdir)
+  assert rundir.lock_held(workdir) is False and workdir not in rundir._held_locks
+
+
 @pytest.mark.parametrize("damage", ["deleted", "empty", "invalid"])
 def test_run_files_without_a_readable_config_are_refused_not_adopted(tmp_path, damage):
   workdir = str(tmp_path / "run")

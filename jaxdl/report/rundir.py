@@ -9,8 +9,8 @@ Rules that protect earlier results:
   resumes from, which that run then writes again, identically;
 - a directory with run files but no readable config.json is refused: its
   config is what says whose checkpoints they are;
-- one writer at a time: a training run holds the directory's lock file for its
-  process's life (the kernel releases it when the process dies), and records
+- one writer at a time: a training run holds the directory's lock file until it
+  has written its outputs (the kernel releases it if the process dies), and records
   its host, PID and a heartbeat in status.json, so a reader tells a dead run
   from a live one without taking the lock;
 - a filesystem error (permission, not a directory, disk full) is one line
@@ -44,7 +44,7 @@ HEARTBEAT_S = 60.0  # a running writer rewrites status.json at least this often 
 STALE_S = 600.0     # a heartbeat this old, written on another host, means the run is dead
 HOST = socket.gethostname()
 
-_held_locks: dict[str, int] = {}  # run directory -> this process's locked descriptor, never closed
+_held_locks: dict[str, int] = {}  # run directory -> this process's locked descriptor, until `release`
 
 
 class RunDirConflict(UserError):
@@ -147,7 +147,8 @@ def _now() -> str:
 
 
 def _take_lock(path: str) -> None:
-  """Holds `path`'s writer lock until this process ends; a holder elsewhere is a RunDirBusy."""
+  """Holds `path`'s writer lock until `_release_lock` or this process's end (the kernel drops
+  it); a holder elsewhere is a RunDirBusy."""
   if path in _held_locks:
     return
   fd = os.open(os.path.join(path, LOCK), os.O_RDWR | os.O_CREAT, 0o666)
@@ -166,6 +167,12 @@ def _take_lock(path: str) -> None:
   os.ftruncate(fd, 0)
   os.pwrite(fd, f"host {HOST} pid {os.getpid()} since {_now()}\n".encode(), 0)
   _held_locks[path] = fd
+
+
+def _release_lock(path: str) -> None:
+  fd = _held_locks.pop(path, None)
+  if fd is not None:
+    os.close(fd)  # drops the flock
 
 
 def lock_held(path: str) -> bool | None:
@@ -308,6 +315,12 @@ class RunDir:
           with contextlib.suppress(OSError), open(self.file("status.json"), "w") as f:
             f.write(json.dumps(self._status, sort_keys=True) + "\n")
     return error
+
+  def release(self) -> None:
+    """Gives up the writer lock once the run has written its outputs: a process that trains many
+    runs in turn (a study, a notebook) holds one descriptor at a time, not one per run."""
+    self._beating.clear()
+    _release_lock(self.path)
 
   def file(self, name: str) -> str:
     return os.path.join(self.path, name)

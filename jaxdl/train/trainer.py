@@ -156,6 +156,8 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
       _write_outputs(run.rundir, result, keep_results=finished_earlier)
   finally:
     preempt.restore_handlers()
+    if run.rundir:
+      run.rundir.release()
   if finished_earlier and run.rundir.is_writer:
     echo(f"finished earlier: results.json and the tables in {run.rundir.path} are left as they were")
   return result
