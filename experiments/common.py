@@ -5,7 +5,6 @@ Flags live here and in the experiment modules, never inside `jaxdl/`.
 from __future__ import annotations
 
 import ast
-import math
 import sys
 import traceback
 from typing import Any, Callable, Mapping, Sequence
@@ -166,7 +165,7 @@ def _option_problem(key: str, value: Any, default: Any) -> str | None:
     per_layer = isinstance(value, (tuple, list)) and value and all(_is_int(v) and v >= 1 for v in value)
     return None if (_is_int(value) and value >= 1) or per_layer else "an integer >= 1 (or a tuple of them)"
   if isinstance(default, float):
-    number = (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+    number = in_range(value, lambda v: True)
     if key.endswith("dropout_rate"):
       return None if number and 0 <= value < 1 else "in [0, 1)"
     return None if number else "a finite number"

@@ -19,8 +19,8 @@ import flax.linen as nn
 import jax
 
 from jaxdl.initializers import get_initializer
-from jaxdl.models.dilated import conv_stack
-from jaxdl.models.layers import max_pool, tag_hidden
+from jaxdl.models.dilated import context_module, front_end
+from jaxdl.models.layers import tag_hidden
 from jaxdl.models.registry import register_model
 
 
@@ -41,17 +41,9 @@ class ContextSegmenter(nn.Module):
     """x: [B, *spatial, F] -> per-pixel logits [B, *spatial, num_classes]."""
     del train
     nf, c = len(self.front_widths), self.num_classes
-    h = conv_stack(self, x, widths=tuple(self.front_widths), kernel_sizes=(self.front_kernel_size,) * nf,
-                   strides=(1,) * nf, dilations=(1,) * nf, padding="SAME",
-                   activations=(self.activation,) * nf, kernel_init=self.kernel_init,
-                   first_index=0, prefix="front")
-    h = max_pool(h, self.pool)
+    h = front_end(self, x)
     scores = nn.Conv(c, (1,) * (x.ndim - 2), kernel_init=get_initializer(self.kernel_init), name="scores")(h)
     scores = tag_hidden(self, nf, scores, lambda z: z)
     if self.context_dilations:
-      nc = len(self.context_dilations)
-      scores = conv_stack(self, scores, widths=(c,) * (nc + 1), kernel_sizes=(3,) * nc + (1,),
-                          strides=(1,) * (nc + 1), dilations=(*self.context_dilations, 1), padding="SAME",
-                          activations=(self.activation,) * nc + ("linear",), kernel_init=self.context_init,
-                          first_index=nf + 1, prefix="context")
+      scores = context_module(self, scores, c, first_index=nf + 1)
     return jax.image.resize(scores, (scores.shape[0], *x.shape[1:-1], c), "bilinear")

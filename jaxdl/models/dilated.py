@@ -55,6 +55,26 @@ def conv_stack(module: nn.Module, x: jax.Array, *, widths: Sequence[int], kernel
   return x
 
 
+def front_end(module: nn.Module, x: jax.Array) -> jax.Array:
+  """The context models' front end: undilated SAME convs of `module.front_widths`, each of
+  `module.front_kernel_size`, then a `module.pool` max-pool (hidden layers 0..n-1)."""
+  n = len(module.front_widths)
+  x = conv_stack(module, x, widths=tuple(module.front_widths), kernel_sizes=(module.front_kernel_size,) * n,
+                 strides=(1,) * n, dilations=(1,) * n, padding="SAME", activations=(module.activation,) * n,
+                 kernel_init=module.kernel_init, first_index=0, prefix="front")
+  return max_pool(x, module.pool)
+
+
+def context_module(module: nn.Module, x: jax.Array, width: int, first_index: int) -> jax.Array:
+  """Yu & Koltun's Basic context module: a 3x3 conv of `width` channels per entry of
+  `module.context_dilations` (its activation), then a linear 1x1 conv (Table 1)."""
+  n = len(module.context_dilations)
+  return conv_stack(module, x, widths=(width,) * (n + 1), kernel_sizes=(3,) * n + (1,),
+                    strides=(1,) * (n + 1), dilations=(*module.context_dilations, 1), padding="SAME",
+                    activations=(module.activation,) * n + ("linear",), kernel_init=module.context_init,
+                    first_index=first_index, prefix="context")
+
+
 def classification_head(x: jax.Array, head: str, num_classes: int, kernel_init: str) -> jax.Array:
   """[B, *spatial, C] -> logits [B, num_classes] ("global_pool", "flatten") or
   [B, *spatial, num_classes] ("per_position", a 1x1 conv)."""
@@ -119,19 +139,10 @@ class ContextModuleNet(nn.Module):
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
     """x: [B, *spatial, C] -> logits [B, num_classes]."""
     del train
-    nf = len(self.front_widths)
-    x = conv_stack(self, x, widths=tuple(self.front_widths), kernel_sizes=(self.front_kernel_size,) * nf,
-                   strides=(1,) * nf, dilations=(1,) * nf, padding="SAME",
-                   activations=(self.activation,) * nf, kernel_init=self.kernel_init,
-                   first_index=0, prefix="front")
-    x = max_pool(x, self.pool)
+    x = front_end(self, x)
     if self.context_dilations:
       if x.shape[-1] != self.width:
         raise UserError(f"the context module keeps {self.width} channels but gets {x.shape[-1]}: "
                         "set front_widths[-1] == width")
-      nc = len(self.context_dilations)
-      x = conv_stack(self, x, widths=(self.width,) * (nc + 1), kernel_sizes=(3,) * nc + (1,),
-                     strides=(1,) * (nc + 1), dilations=(*self.context_dilations, 1), padding="SAME",
-                     activations=(self.activation,) * nc + ("linear",), kernel_init=self.context_init,
-                     first_index=nf, prefix="context")
+      x = context_module(self, x, self.width, first_index=len(self.front_widths))
     return classification_head(x, "global_pool", self.num_classes, self.kernel_init)
