@@ -237,9 +237,28 @@ def config_from_flags(flag_values: flags.FlagValues = FLAGS) -> TrainConfig:
 USER_ERRORS = (UserError,)
 
 
+def show_in_help(modules: Sequence[Any], doc: str | None = None) -> None:
+  """What `--help` prints: absl lists the key flags of the module run (`sys.argv[0]`) under its
+  docstring, but an entry point's flags are defined in a shared module (this one, the
+  scaffold) and a study's description lives in its package: make both the entry point's."""
+  for module in modules:
+    for flag in FLAGS.get_key_flags_for_module(module):
+      FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  if doc is not None:
+    sys.modules["__main__"].__doc__ = doc
+
+
 def parse_flags(argv: list[str]) -> list[str]:
   """absl's parsing (`app.run(..., flags_parser=parse_flags)`), with a bad flag (an unknown
-  name, a value absl cannot parse, one outside its range) in one line and exit 2."""
+  name, a value absl cannot parse, one outside its range) in one line and exit 2.
+
+  Every entry point parses its flags first, so this is also where its output becomes
+  line-buffered: progress reaches a file or pipe (a SLURM log, nohup, tee) as it is printed,
+  not when the process exits.
+  """
+  for stream in (sys.stdout, sys.stderr):
+    if hasattr(stream, "reconfigure"):
+      stream.reconfigure(line_buffering=True)
   try:
     return FLAGS(argv)
   # ml_collections' --config.<key>=<value> overrides raise the builtin errors.

@@ -8,10 +8,10 @@ epochs, two seeds. `--preset=full`: the CNN of the engine issue (conv 20x5x5 +
 pool, conv 40x5x5 + pool, FC100, ReLU), SGD momentum 0.9, batch 128; see
 BUILD_NOTES.md for its measured accuracy, time and hardware.
 
-Every flag is documented by `--helpfull`. Results go to --workdir (config.json,
-metrics.jsonl, TensorBoard events, results.json, table.md/csv, a figure); a
-run is resumed from its latest checkpoint when started again with the same
-flags.
+`--help` lists its flags (`--helpfull` adds absl's and JAX's). Results go to
+--workdir (config.json, metrics.jsonl, TensorBoard events, results.json,
+table.md/csv, a figure); a run is resumed from its latest checkpoint when
+started again with the same flags.
 """
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ import sys
 
 from absl import app, flags
 
-from experiments.common import apply_preset, config_from_flags, define_train_flags, parse_flags, run_cleanly
+from experiments import common
+from experiments.common import apply_preset, config_from_flags, define_train_flags, parse_flags, run_cleanly, \
+    show_in_help
 from jaxdl.report.provenance import provenance
 from jaxdl.train import train_and_evaluate
 
@@ -52,4 +54,5 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
   define_train_flags()
+  show_in_help([common])
   app.run(main, flags_parser=parse_flags)

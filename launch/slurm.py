@@ -76,6 +76,8 @@ def sbatch_script(runs: Sequence[Run], experiment: str, python: str, sweep_dir: 
 {chr(10).join('#SBATCH ' + h for h in header)}
 # Written by `python -m launch.sweep --backend=slurm`; one array task per run.
 set -u
+# Progress reaches the log as it is printed, not when the run exits.
+export PYTHONUNBUFFERED=1
 cd {shlex.quote(os.path.abspath(repo))}
 i=$SLURM_ARRAY_TASK_ID
 case $i in

@@ -15,7 +15,7 @@ from jaxdl.optim import OptimConfig
 from jaxdl.train import TrainConfig, train_and_evaluate, trainer
 from jaxdl.train.runner import CompiledReplicas, choose_batching
 from jaxdl.train.steps import ReplicaProgram
-from jaxdl.train.trainer import replica_hparams
+from jaxdl.train.trainer import TIMING_KEYS, replica_hparams
 
 DATA = load_dataset("synthetic", val_size=64, n_train=320, n_test=64, shape=(8, 8, 1))
 BASE = TrainConfig(dataset="synthetic", model="mlp", model_options={"widths": (16,), "dropout_rate": 0.1},
@@ -58,7 +58,7 @@ def test_same_config_twice_gives_the_same_bits():
   cfg = dataclasses.replace(BASE, seeds=(0, 1))
   a, b = run(cfg), run(cfg)
   assert_trees_equal(a.state, b.state)
-  strip = lambda h: [{k: np.asarray(v).tolist() for k, v in r.items() if k != "epoch_seconds"} for r in h]  # noqa: E731
+  strip = lambda h: [{k: np.asarray(v).tolist() for k, v in r.items() if k not in TIMING_KEYS} for r in h]  # noqa: E731
   assert strip(a.history) == strip(b.history)
 
 

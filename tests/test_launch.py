@@ -51,7 +51,8 @@ def test_sbatch_script_is_a_job_array_with_preemption_and_requeue(tmp_path):
   for line in [f"#SBATCH --output={tmp_path}/logs/%A_%a.out", "#SBATCH --ntasks=2",
                "#SBATCH --signal=B:USR1@90", "#SBATCH --requeue", "#SBATCH --open-mode=append",
                "#SBATCH --time=01:00:00", "#SBATCH --partition=gpu", "#SBATCH --gpus-per-task=1",
-               'srun --kill-on-bad-exit=1 "$@" &', 'scontrol requeue "$SLURM_JOB_ID"', "cd /repo"]:
+               'srun --kill-on-bad-exit=1 "$@" &', 'scontrol requeue "$SLURM_JOB_ID"', "cd /repo",
+               "export PYTHONUNBUFFERED=1"]:
     assert line in text, line
   assert f"1) workdir={runs[1].workdir}; set -- {runs[1].shell('/venv/bin/python', 'experiments.train')} ;;" in text
   one = slurm.sbatch_script(runs, "m", "python", str(tmp_path), slurm.SlurmOptions(), "/repo")

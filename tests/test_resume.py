@@ -10,6 +10,7 @@ import orbax.checkpoint as ocp
 import pytest
 
 from conftest import assert_trees_equal, run_module, start_module
+from jaxdl.train.trainer import TIMING_KEYS
 
 # Long enough (in steps) to be killed in the middle, small enough to be quick.
 ARGS = ["--dataset=synthetic", "--data_arg=n_train=640", "--data_arg=n_test=64",
@@ -26,7 +27,7 @@ def final_state(workdir: str):
 
 def metrics_without_time(workdir: str):
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    return [{k: v for k, v in json.loads(line).items() if k != "epoch_seconds"} for line in f]
+    return [{k: v for k, v in json.loads(line).items() if k not in TIMING_KEYS} for line in f]
 
 
 def wait_for_checkpoint(workdir: str, proc, timeout: float = 240) -> None:

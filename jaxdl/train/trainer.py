@@ -28,11 +28,16 @@ from jaxdl.report.rundir import RunDir
 from jaxdl.report.tensorboard import EventWriter
 from jaxdl.train import parallel
 from jaxdl.train.checkpoint import Checkpointer, PreemptionFlag
+from jaxdl.train.compile_clock import compile_totals
 from jaxdl.train.config import TrainConfig
 from jaxdl.train.runner import CompiledReplicas, choose_runner
 from jaxdl.train.state import TrainState
 from jaxdl.train.status import RunStatus
 from jaxdl.train.steps import ReplicaProgram
+
+
+# The metrics.jsonl keys that are wall-clock measurements, so differ between two identical runs.
+TIMING_KEYS = ("epoch_seconds", "compile_seconds", "examples_per_second")
 
 
 @dataclasses.dataclass
@@ -290,7 +295,7 @@ def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, ep
                  events) -> tuple[TrainState, bool]:
   """Steps to the end of the current epoch (or to a preemption), then evaluates and checkpoints."""
   cfg, ckpt, spe = run.cfg, run.ckpt, run.spe
-  epoch_start = time.time()
+  epoch_start, compiled_before = time.time(), compile_totals()
   # The scanned epoch starts at an epoch boundary; a mid-epoch checkpoint (the loop
   # runner's, e.g. saved on CPU and resumed on GPU) is first stepped to the boundary.
   if choose_runner(cfg.epoch_runner) == "scan" and int(state.step[0]) % spe == 0:
@@ -308,12 +313,19 @@ def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, ep
       ckpt.save(state, {"step": int(state.step[0])})
     return state, True
   state = jax.block_until_ready(state)
-  state, record = _end_of_epoch(cfg, run.compiled, state, run.hp, run.splits, spe, time.time() - epoch_start)
+  train_seconds, train_compile = time.time() - epoch_start, compile_totals() - compiled_before
+  state, record = _end_of_epoch(cfg, run.compiled, state, run.hp, run.splits, spe, train_seconds)
   state = run.compiled.place(state)  # the bookkeeping leaves _end_of_epoch set are host values
   if epoch_hook:
     record.update(epoch_hook(state, run.program, run.hp))
+  # Throughput and the ETA leave compiling out: on a CPU it is most of a small run's first epoch.
+  compiling = (compile_totals() - compiled_before).seconds
+  record["compile_seconds"] = round(compiling, 3)
+  record["examples_per_second"] = round(
+      float(np.sum(record.pop("examples"))) / max(train_seconds - train_compile.seconds, 1e-6), 1)
   _log_record(run, record, events)
-  echo(_progress_line(cfg, record))
+  steady_epoch = time.time() - epoch_start - compiling
+  echo(_progress_line(cfg, record, eta_s=(cfg.epochs - record["epoch"]) * steady_epoch))
   _log_new_divergences(cfg, run.replicas, run.history, echo)
   if ckpt:
     ckpt.save(state, {"step": int(state.step[0])})
@@ -346,7 +358,8 @@ def _end_of_epoch(cfg: TrainConfig, compiled: CompiledReplicas, state: TrainStat
       "train_loss": np.where(s.epoch_examples > 0, s.epoch_loss_sum / (examples / cfg.batch_size), np.nan),
       "train_acc": np.where(s.epoch_examples > 0, s.epoch_correct / examples, np.nan),
       "grad_norm": s.grad_norm, "update_norm": s.update_norm,
-      "diverged": s.diverged, "diverged_step": s.diverged_step, "epoch_seconds": round(seconds, 3)}
+      "diverged": s.diverged, "diverged_step": s.diverged_step, "epoch_seconds": round(seconds, 3),
+      "examples": s.epoch_examples}
   for name, (x, y) in splits.items():
     ev = jax.device_get(compiled.evaluate(state, hp, x, y))
     dead = s.diverged
@@ -371,14 +384,23 @@ def _end_of_epoch(cfg: TrainConfig, compiled: CompiledReplicas, state: TrainStat
   return state, record
 
 
-def _progress_line(cfg: TrainConfig, r: dict[str, Any]) -> str:
-  parts = [f"epoch {r['epoch']}/{cfg.epochs}", f"step {r['step']}", f"{r['epoch_seconds']:.1f}s",
+def _progress_line(cfg: TrainConfig, r: dict[str, Any], eta_s: float) -> str:
+  seconds = f"{r['epoch_seconds']:.1f}s"
+  if r["compile_seconds"] >= 0.05:
+    seconds += f" (compiling {r['compile_seconds']:.1f}s)"
+  parts = [f"epoch {r['epoch']}/{cfg.epochs}", f"step {r['step']}", seconds,
+           f"{r['examples_per_second']:,.0f} ex/s", f"ETA {_duration(eta_s)}",
            f"train loss {_fmt(r['train_loss'])} acc {_fmt(r['train_acc'], 100, 2)}"]
   for name in ("val", "test"):
     if f"{name}_acc" in r:
       parts.append(f"{name} acc {_fmt(r[f'{name}_acc'], 100, 2)}")
   parts.append(f"diverged {int(np.sum(r['diverged']))}/{len(r['diverged'])}")
   return " | ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+  seconds = max(int(round(seconds)), 0)
+  return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def _log_new_divergences(cfg, replicas, history, echo) -> None:
