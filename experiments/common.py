@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags, logging
 
-from jaxdl import xla_cpu_flags
+from jaxdl import compilation_cache, xla_cpu_flags
 from jaxdl.data import DATASETS
 from jaxdl.errors import UserError
 from jaxdl.initializers import INITIALIZERS, parse_spec
@@ -23,6 +23,11 @@ from jaxdl.train.config import RANGES, in_range
 from jaxdl.train.config import SWEEP_RANGES as TRAIN_SWEEP_RANGES
 
 FLAGS = flags.FLAGS
+
+# Every entry point's (a training run, a study, run_all), so defined with the module.
+flags.DEFINE_string("compilation_cache_dir", None,
+                    "Where compiled XLA programs are kept and reused by later runs (default: "
+                    f"$JAX_COMPILATION_CACHE_DIR, else {compilation_cache.DEFAULT_DIR}); '' turns the cache off.")
 
 
 def define_train_flags(flag_values: flags.FlagValues = FLAGS) -> None:
@@ -271,8 +276,10 @@ def parse_flags(argv: list[str]) -> list[str]:
 
 def start_process() -> None:
   """What every entry point does before its first computation: jaxdl's XLA:CPU flag
-  (see `jaxdl.xla_cpu_flags`), then `jax.distributed` where a cluster is detected."""
+  (see `jaxdl.xla_cpu_flags`), the persistent compilation cache, then `jax.distributed`
+  where a cluster is detected."""
   xla_cpu_flags.apply()
+  compilation_cache.configure(FLAGS.compilation_cache_dir)
   parallel.initialize_distributed()
 
 

@@ -76,6 +76,8 @@ def run_study(name: str, root: str, stopper: ChildStopper) -> tuple[int, float, 
     args = [f"--preset={'quick' if FLAGS.variant == 'smoke' else FLAGS.variant}"]
   else:
     args = [f"--config=experiments/{name}/config.py:{FLAGS.variant}", *FLAGS.overrides]
+  if FLAGS["compilation_cache_dir"].present:
+    args.append(f"--compilation_cache_dir={FLAGS.compilation_cache_dir}")
   cmd = [sys.executable, "-m", f"experiments.{name}", *args, f"--workdir={workdir}"]
   print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
   start = time.time()

@@ -26,6 +26,7 @@ from typing import Sequence
 from absl import app, flags
 from ml_collections import ConfigDict, config_flags
 
+from experiments import common
 from experiments.common import parse_flags, run_cleanly, show_in_help
 from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
@@ -57,7 +58,7 @@ def main(study: Study) -> None:
   # ml_collections reads the overrides in sys.argv when the flag is defined: check them first.
   _exit_on_unknown_override(sys.argv, default)
   define_flags(study, default)
-  show_in_help([sys.modules[__name__]], doc=importlib.import_module(f"experiments.{study.name}").__doc__)
+  show_in_help([sys.modules[__name__], common], doc=importlib.import_module(f"experiments.{study.name}").__doc__)
   app.run(lambda argv: sys.exit(run_cleanly(lambda: run(study, argv))), flags_parser=parse_flags)
 
 

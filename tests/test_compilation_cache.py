@@ -1,0 +1,47 @@
+"""The persistent compilation cache every entry point turns on: a second run loads what the first compiled."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+TINY = ["--dataset=synthetic", "--data_arg=n_train=128", "--data_arg=n_test=32",
+        "--data_arg=shape=(8,8,1)", "--model_arg=widths=(8,)", "--batch_size=32", "--epochs=1"]
+
+
+def _train(workdir, *flags: str, **env_changes: str) -> None:
+  env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}  # not the suite's cache
+  env.update(JAX_PLATFORMS="cpu", JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", **env_changes)  # tiny programs too
+  proc = subprocess.run([sys.executable, "-m", "experiments.train", *TINY, f"--workdir={workdir}", *flags],
+                        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr
+
+
+def _entries(cache) -> set[str]:
+  return {name for name in os.listdir(cache) if name.endswith("-cache")} if os.path.isdir(cache) else set()
+
+
+def _last_reads(cache) -> dict[str, bytes]:
+  """Each entry's access stamp, which JAX's cache rewrites on every read (a hit)."""
+  return {name: (cache / name).read_bytes() for name in os.listdir(cache) if name.endswith("-atime")}
+
+
+def test_a_second_run_reuses_the_programs_the_first_compiled(tmp_path):
+  cache = tmp_path / "cache"
+  _train(tmp_path / "a", f"--compilation_cache_dir={cache}")
+  first, stamps = _entries(cache), _last_reads(cache)
+  assert first and len(stamps) == len(first), os.listdir(cache) if cache.exists() else "no cache directory"
+  _train(tmp_path / "b", f"--compilation_cache_dir={cache}")  # another run, same programs
+  assert _entries(cache) == first
+  again = _last_reads(cache)
+  assert all(again[name] != stamps[name] for name in stamps)  # every program was loaded from the cache
+
+
+def test_the_cache_is_on_by_default_and_an_empty_directory_turns_it_off(tmp_path):
+  default = tmp_path / "xdg" / "jaxdl-xla"  # jaxdl.compilation_cache.DEFAULT_DIR under this XDG_CACHE_HOME
+  _train(tmp_path / "a", "--compilation_cache_dir=", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+  assert not default.exists()
+  _train(tmp_path / "b", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+  assert _entries(default)
