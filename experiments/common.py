@@ -14,10 +14,11 @@ from absl import flags, logging
 from jaxdl import compilation_cache, xla_cpu_flags
 from jaxdl.data import DATASETS
 from jaxdl.errors import UserError
-from jaxdl.initializers import INITIALIZERS, parse_spec
+from jaxdl.initializers import INITIALIZERS
 from jaxdl.losses import LOSSES
 from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
+from jaxdl.registry import parse_spec
 from jaxdl.train import SWEEPABLE, TrainConfig, parallel
 from jaxdl.train.config import RANGES, in_range
 from jaxdl.train.config import SWEEP_RANGES as TRAIN_SWEEP_RANGES
@@ -51,7 +52,9 @@ def define_train_flags(flag_values: flags.FlagValues = FLAGS) -> None:
          "repeatable, e.g. --model_arg=widths=(100,100) --model_arg=activation=tanh.")
   define("string", "init", None, f"Kernel initializer spec name[:k=v,...]; names: "
          f"{', '.join(INITIALIZERS.names())}. E.g. normal:std=0.01.")
-  define("enum", "loss", "softmax_cross_entropy", LOSSES.names(), "Loss.")
+  define("string", "loss", "softmax_cross_entropy",
+         f"Loss: a name ({', '.join(LOSSES.names())}), with arguments as name:key=value,... "
+         "(e.g. softmax_cross_entropy:label_smoothing=0.1).")
   define("enum", "optimizer", "momentum", OPTIMIZERS.names(), "Optimizer.")
   define("float", "lr", 0.1, "Learning rate (peak of the schedule).")
   define("float", "momentum", 0.9, "Momentum (momentum, nesterov).")
@@ -214,7 +217,7 @@ def config_from_flags(flag_values: flags.FlagValues = FLAGS) -> TrainConfig:
   model_options = parse_key_values(f.model_arg, "model_arg")
   check_model_options(f.model, model_options)
   if f.init:
-    INITIALIZERS.resolve(*parse_spec(f.init))  # unknown name or argument -> error listing the valid ones
+    INITIALIZERS.resolve(*parse_spec(f.init, "initializer"))  # unknown name or argument -> one line
     model_options["kernel_init"] = f.init
   sweep = parse_sweep(f.sweep)
   if f.lr_grid:
@@ -279,7 +282,7 @@ def start_process() -> None:
   (see `jaxdl.xla_cpu_flags`), the persistent compilation cache, then `jax.distributed`
   where a cluster is detected."""
   xla_cpu_flags.apply()
-  compilation_cache.configure(FLAGS.compilation_cache_dir)
+  compilation_cache.configure(FLAGS.compilation_cache_dir if FLAGS.is_parsed() else None)
   parallel.initialize_distributed()
 
 

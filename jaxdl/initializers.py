@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jax.nn import initializers as jinit
 
-from jaxdl.registry import Registry, RegistryError
+from jaxdl.registry import Registry
 
 Initializer = Callable[[jax.Array, tuple[int, ...], Any], jax.Array]
 INITIALIZERS: Registry[Initializer] = Registry("initializer")
@@ -89,28 +89,6 @@ def zeros() -> Initializer:
   return jinit.zeros
 
 
-def _parse_value(text: str) -> Any:
-  for cast in (int, float):
-    try:
-      return cast(text)
-    except ValueError:
-      pass
-  return text
-
-
-def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
-  """`"normal:std=0.01"` -> `("normal", {"std": 0.01})`."""
-  name, _, args = spec.partition(":")
-  kwargs = {}
-  for item in filter(None, args.split(",")):
-    key, eq, value = item.partition("=")
-    if not eq:
-      raise RegistryError(f"initializer spec {spec!r}: expected key=value, got {item!r}")
-    kwargs[key.strip()] = _parse_value(value.strip())
-  return name.strip(), kwargs
-
-
 def get_initializer(spec: str) -> Initializer:
-  """The initializer named by `spec`; unknown names or arguments list the valid ones."""
-  name, kwargs = parse_spec(spec)
-  return INITIALIZERS.build(name, kwargs)
+  """The initializer named by `spec` (`"normal:std=0.01"`); unknown names or arguments list the valid ones."""
+  return INITIALIZERS.build_spec(spec)

@@ -19,7 +19,7 @@ from jaxdl.models.registry import register_model
 
 @register_model("mlp")
 class MLP(nn.Module):
-  """MLP: widths, activation, init, optional batch norm / dropout / residual."""
+  """MLP: widths, activation, init, optional batch norm / dropout / residual, output bias init."""
   num_classes: int
   widths: Sequence[int] = (100,)
   activation: str = "relu"
@@ -28,6 +28,9 @@ class MLP(nn.Module):
   dropout_rate: float | jax.Array = 0.0
   input_dropout_rate: float | jax.Array = 0.0
   residual: bool = False
+  # Every output unit's initial bias: 0 (Flax's zeros) by default; a large value starts sigmoid
+  # outputs saturated (e.g. 10: every output s(z) ~ 1, so every wrong class is badly wrong).
+  output_bias_init: float = 0.0
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -43,6 +46,7 @@ class MLP(nn.Module):
       a = tag_hidden(self, i, z, act_fn)
       h = h + a if self.residual and h.shape == a.shape else a
       h = dropout(self, h, self.dropout_rate, train)
-    return nn.Dense(self.num_classes, kernel_init=init, name="logits")(h)
+    return nn.Dense(self.num_classes, kernel_init=init, bias_init=nn.initializers.constant(self.output_bias_init),
+                    name="logits")(h)
 
 

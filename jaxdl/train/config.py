@@ -8,6 +8,7 @@ import numbers
 from typing import Any, Callable, Mapping, Sequence
 
 from jaxdl.errors import UserError
+from jaxdl.losses import LOSSES
 from jaxdl.optim import OptimConfig
 
 # Hyper-parameters that may differ between the replicas of one compiled program.
@@ -51,7 +52,7 @@ class TrainConfig:
   train_size: int = 0             # use only the first N training examples; 0 = all
   model: str = "mlp"
   model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-  loss: str = "softmax_cross_entropy"
+  loss: str = "softmax_cross_entropy"  # a loss spec: "name" or "name:key=value,..." (jaxdl.losses)
   optim: OptimConfig = OptimConfig()
   batch_size: int = 128
   epochs: int = 10
@@ -73,6 +74,7 @@ class TrainConfig:
     unknown = sorted(set(self.sweep) - set(SWEEPABLE))
     if unknown:
       raise UserError(f"cannot sweep {unknown}; sweepable hyper-parameters: {', '.join(SWEEPABLE)}")
+    LOSSES.build_spec(self.loss)  # an unknown loss, argument or value: one line naming the valid ones
     if self.epoch_runner not in ("auto", "loop", "scan"):
       raise UserError(f"epoch_runner {self.epoch_runner!r}; valid: auto, loop, scan")
     if not self.seeds:
