@@ -12,7 +12,7 @@ papers: L2 adds `weight_decay * w` to the gradient (the gradient of
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +29,7 @@ class OptimConfig:
   name: str = "sgd"
   lr: float = 0.1
   momentum: float = 0.9           # momentum, nesterov
-  b1: float = 0.9                 # adam(w)
+  b1: float = 0.9                 # adam(w), adam_no_bias_correction
   b2: float = 0.999
   eps: float = 1e-8
   rho: float = 0.95               # adadelta's decay (Zeiler 2012)
@@ -60,9 +60,39 @@ _register("adadelta", "Adadelta (Zeiler 2012); lr 1.0 is the paper's",
 _register("rmsprop", "RMSprop (Tieleman & Hinton 2012)",
           lambda lr, c: optax.rmsprop(lr, decay=c.decay, eps=c.eps, momentum=c.rmsprop_momentum or None))
 _register("adam", "Adam (Kingma & Ba 2015)", lambda lr, c: optax.adam(lr, b1=c.b1, b2=c.b2, eps=c.eps))
+_register("adam_no_bias_correction",
+          "Adam without its bias correction (Kingma & Ba 2015, Sec. 3): m / (sqrt(v) + eps)",
+          lambda lr, c: optax.chain(scale_by_adam_without_bias_correction(c.b1, c.b2, c.eps),
+                                    optax.scale_by_learning_rate(lr)))
 _register("adamw", "Adam with decoupled weight decay (Loshchilov & Hutter 2019)",
           lambda lr, c: optax.adamw(lr, b1=c.b1, b2=c.b2, eps=c.eps, weight_decay=c.weight_decay,
                                      mask=kernel_mask))
+
+
+class AdamMomentsState(NamedTuple):
+  mu: Any  # the running mean of the gradients
+  nu: Any  # the running mean of their squares
+
+
+def scale_by_adam_without_bias_correction(b1: float, b2: float, eps: float) -> optax.GradientTransformation:
+  """Adam's direction from its raw moments: m / (sqrt(v) + eps), with m and v started at zero.
+
+  Without Kingma & Ba's m / (1 - b1^t) and v / (1 - b2^t), the first update is
+  (1 - b1) g / (sqrt(1 - b2) |g| + eps), about 3.16 per coordinate at the defaults, not 1.
+  """
+
+  def init(params):
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+    return AdamMomentsState(mu=zeros, nu=zeros)
+
+  def update(updates, state, params=None):
+    del params
+    mu = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state.mu, updates)
+    nu = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state.nu, updates)
+    updates = jax.tree_util.tree_map(lambda m, v: m / (jnp.sqrt(v) + eps), mu, nu)
+    return updates, AdamMomentsState(mu=mu, nu=nu)
+
+  return optax.GradientTransformation(init, update)
 
 
 def kernel_mask(params: Any) -> Any:

@@ -7,7 +7,7 @@ import functools
 from ml_collections import ConfigDict
 
 from experiments.configs import seed_range, train_config
-from experiments.dropout_vs_batchnorm.data import data_spec, study_data
+from experiments.subsets import data_spec, study_data
 from experiments.dropout_vs_batchnorm.measure import measure_cell
 from jaxdl.errors import UserError
 from jaxdl.study import TrainCell
