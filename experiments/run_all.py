@@ -29,7 +29,7 @@ from experiments.common import parse_flags
 from jaxdl.report.claims import VERDICTS
 
 STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
-           "fgsm_adversarial", "dilated_convs"]
+           "fgsm_adversarial", "dilated_convs", "optimizers", "approximation", "losses"]
 
 flags.DEFINE_enum("variant", "quick", ["smoke", "quick", "full"], "Config variant of every study.")
 flags.DEFINE_string("workdir", "runs/all", "Root: each study writes <workdir>/<variant>/<study>.")
