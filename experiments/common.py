@@ -20,6 +20,7 @@ from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
 from jaxdl.registry import parse_spec
 from jaxdl.train import SWEEPABLE, TrainConfig, parallel
+from jaxdl.train import compile_clock
 from jaxdl.train.config import RANGES, in_range
 from jaxdl.train.config import SWEEP_RANGES as TRAIN_SWEEP_RANGES
 
@@ -279,10 +280,11 @@ def parse_flags(argv: list[str]) -> list[str]:
 
 def start_process() -> None:
   """What every entry point does before its first computation: jaxdl's XLA:CPU flag
-  (see `jaxdl.xla_cpu_flags`), the persistent compilation cache, then `jax.distributed`
-  where a cluster is detected."""
+  (see `jaxdl.xla_cpu_flags`), the persistent compilation cache, counting compiles, then
+  `jax.distributed` where a cluster is detected."""
   xla_cpu_flags.apply()
   compilation_cache.configure(FLAGS.compilation_cache_dir if FLAGS.is_parsed() else None)
+  compile_clock.start_counting()
   parallel.initialize_distributed()
 
 

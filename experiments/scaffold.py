@@ -23,6 +23,7 @@ import sys
 import time
 from typing import Sequence
 
+import jax
 from absl import app, flags
 from ml_collections import ConfigDict, config_flags
 
@@ -30,10 +31,11 @@ from experiments import common
 from experiments.common import parse_flags, run_cleanly, show_in_help
 from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
-from jaxdl.report.rundir import RunDir
+from jaxdl.report.rundir import RunDir, write_json
 from jaxdl.study import Cell, Report, Study, StudyInterrupted, load_records, run_cells, select_cells
 from jaxdl.study.records import CELLS_DIR
 from jaxdl.study.runner import is_finished
+from jaxdl.train.compile_clock import compile_totals, compiles_by_program
 from jaxdl.train.config import as_tuples
 
 FLAGS = flags.FLAGS
@@ -58,7 +60,9 @@ def main(study: Study) -> None:
   # ml_collections reads the overrides in sys.argv when the flag is defined: check them first.
   _exit_on_unknown_override(sys.argv, default)
   define_flags(study, default)
-  show_in_help([sys.modules[__name__], common], doc=importlib.import_module(f"experiments.{study.name}").__doc__)
+  # `python -m <package>`: --help shows the package's docstring, the study's description
+  package = getattr(sys.modules["__main__"].__spec__, "parent", None)
+  show_in_help([sys.modules[__name__], common], doc=importlib.import_module(package).__doc__ if package else None)
   app.run(lambda argv: sys.exit(run_cleanly(lambda: run(study, argv))), flags_parser=parse_flags)
 
 
@@ -148,7 +152,18 @@ def run(study: Study, argv: list[str]) -> int:
   report = Report(workdir)
   study.report(config, load_records(workdir, [c.name for c in cells]), report)
   report.write()
-  print(f"\n{study.name}: {time.time() - start:.0f} s; outputs in {workdir} (cells in "
-        f"{os.path.join(workdir, CELLS_DIR)})")
+  print(f"\n{study.name}: {time.time() - start:.0f} s ({compile_report(workdir)}); outputs in {workdir} "
+        f"(cells in {os.path.join(workdir, CELLS_DIR)})")
   return 0
+
+
+def compile_report(workdir: str) -> str:
+  """This process's compiling (its cells and the report), by program, into compiles.json; one line back."""
+  total = compile_totals()
+  by_program = sorted(compiles_by_program().items(), key=lambda item: -item[1].seconds)
+  if jax.process_index() == 0:
+    write_json(os.path.join(workdir, "compiles.json"), {
+        "programs": total.count, "seconds": round(total.seconds, 3),
+        "by_program": [{"name": name, "count": t.count, "seconds": round(t.seconds, 3)} for name, t in by_program]})
+  return f"compiling {total.seconds:.0f} s, {total.count} programs: compiles.json"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 
@@ -45,6 +46,12 @@ def test_study_writes_cells_report_and_provenance(uninterrupted):
   assert prov["versions"]["jax"] and prov["backend"] == "cpu" and "commit" in prov and "dirty" in prov
   with open(os.path.join(workdir, "config.json")) as f:
     assert json.load(f)["config"]["train"]["epochs"] == 3
+  # compile time per cell and per study: every cell trained a program, and the training step is named
+  assert re.search(r"\[1/3 lr_small\] done in [\d.]+ s \(compiling [\d.]+ s: [1-9]\d* programs\)", out), out
+  with open(os.path.join(workdir, "compiles.json")) as f:
+    compiles = json.load(f)
+  assert compiles["programs"] == sum(p["count"] for p in compiles["by_program"]) > 0
+  assert any("step" in p["name"] or "epoch" in p["name"] for p in compiles["by_program"]), compiles
 
 
 def test_rerun_skips_finished_cells_and_report_only_reproduces_the_report(uninterrupted):

@@ -13,6 +13,7 @@ from jaxdl.report.rundir import RunDir, write_json
 from jaxdl.study.cells import Cell, MeasureCell, TrainCell
 from jaxdl.study.records import MEASUREMENTS, CellRecord, cell_dir, finished, load_record
 from jaxdl.train import RunResult, RunStatus, train_and_evaluate
+from jaxdl.train.compile_clock import compile_totals
 
 
 class StudyInterrupted(Exception):
@@ -80,12 +81,14 @@ def run_cells(cells: Sequence[Cell], selected: Sequence[Cell], workdir: str,
     if missing:
       raise UserError(f"cell {cell.name!r} needs {', '.join(missing)} finished first; run those cells "
                       f"(e.g. --cells={','.join(missing)}) or the whole study")
-    start = time.time()
+    start, compiled = time.time(), compile_totals()
     if isinstance(cell, TrainCell):
       status = _run_train_cell(cell, workdir, lambda line: echo(f"{prefix} {line}"), provenance)
     else:
       status = _run_measure_cell(CellContext(workdir, cells, cell, trained), cell, workdir, provenance)
-    echo(f"{prefix} {status} in {time.time() - start:.1f} s")
+    spent = compile_totals() - compiled
+    echo(f"{prefix} {status} in {time.time() - start:.1f} s (compiling {spent.seconds:.1f} s: "
+         f"{spent.count} programs)")
     if status == RunStatus.INCOMPLETE:
       raise StudyInterrupted(f"cell {cell.name!r} was interrupted; its checkpoint is saved in "
                              f"{cell_dir(workdir, cell.name)}: run the same command again to resume")

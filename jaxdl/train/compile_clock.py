@@ -63,6 +63,12 @@ class _Clock:
 _CLOCK = _Clock()
 
 
+def start_counting() -> None:
+  """Counts every compile from now on (entry points call it before their first computation;
+  otherwise counting starts at the first `compile_totals()`)."""
+  _CLOCK.install()
+
+
 def compile_totals() -> CompileTotals:
   """This process's compiles since the clock was first read; the difference of two calls
   is the compiling done in between."""
