@@ -65,8 +65,14 @@ def _plain(name: str) -> Callable[[Loss], Loss]:
   return wrap
 
 
+def softmax_cross_entropy(logits: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
+  """-log softmax(logits)[label]; stable for large logits (log-sum-exp)."""
+  del num_classes
+  return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+
+
 @LOSSES.register("softmax_cross_entropy", label_smoothing=0.0)
-def softmax_cross_entropy(label_smoothing: float) -> Loss:
+def _softmax_cross_entropy(label_smoothing: float) -> Loss:
   """Softmax + cross-entropy, -sum_k q_k log softmax(logits)_k; stable for large logits.
 
   label_smoothing eps (Szegedy et al. 2016, Sec. 7): the target q = (1 - eps) one_hot + eps / K,
@@ -74,14 +80,15 @@ def softmax_cross_entropy(label_smoothing: float) -> Loss:
   """
   if not 0.0 <= label_smoothing < 1.0:
     raise RegistryError(f"softmax_cross_entropy: label_smoothing={label_smoothing!r}; must be in [0, 1)")
+  if not label_smoothing:
+    return softmax_cross_entropy
 
-  def loss(logits: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
-    if not label_smoothing:
-      return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
-    smoothed = optax.smooth_labels(jax.nn.one_hot(labels, logits.shape[-1], dtype=logits.dtype), label_smoothing)
-    return optax.softmax_cross_entropy(logits, smoothed)
+  def smoothed(logits: jax.Array, labels: jax.Array, num_classes: int) -> jax.Array:
+    del num_classes
+    targets = optax.smooth_labels(jax.nn.one_hot(labels, logits.shape[-1], dtype=logits.dtype), label_smoothing)
+    return optax.softmax_cross_entropy(logits, targets)
 
-  return loss
+  return smoothed
 
 
 @_plain("mse")

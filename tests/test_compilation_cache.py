@@ -28,20 +28,15 @@ def _last_reads(cache) -> dict[str, bytes]:
   return {name: (cache / name).read_bytes() for name in os.listdir(cache) if name.endswith("-atime")}
 
 
-def test_a_second_run_reuses_the_programs_the_first_compiled(tmp_path):
-  cache = tmp_path / "cache"
-  _train(tmp_path / "a", f"--compilation_cache_dir={cache}")
-  first, stamps = _entries(cache), _last_reads(cache)
-  assert first and len(stamps) == len(first), os.listdir(cache) if cache.exists() else "no cache directory"
-  _train(tmp_path / "b", f"--compilation_cache_dir={cache}")  # another run, same programs
-  assert _entries(cache) == first
-  again = _last_reads(cache)
-  assert all(again[name] != stamps[name] for name in stamps)  # every program was loaded from the cache
-
-
-def test_the_cache_is_on_by_default_and_an_empty_directory_turns_it_off(tmp_path):
+def test_on_by_default_a_second_run_loads_every_program_and_an_empty_directory_turns_it_off(tmp_path):
+  xdg = str(tmp_path / "xdg")
   default = tmp_path / "xdg" / "jaxdl-xla"  # jaxdl.compilation_cache.DEFAULT_DIR under this XDG_CACHE_HOME
-  _train(tmp_path / "a", "--compilation_cache_dir=", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+  _train(tmp_path / "off", "--compilation_cache_dir=", XDG_CACHE_HOME=xdg)
   assert not default.exists()
-  _train(tmp_path / "b", XDG_CACHE_HOME=str(tmp_path / "xdg"))
-  assert _entries(default)
+  _train(tmp_path / "a", XDG_CACHE_HOME=xdg)
+  first, stamps = _entries(default), _last_reads(default)
+  assert first and len(stamps) == len(first), os.listdir(default) if default.exists() else "no cache directory"
+  _train(tmp_path / "b", f"--compilation_cache_dir={default}")  # another run, the same programs
+  assert _entries(default) == first
+  again = _last_reads(default)
+  assert all(again[name] != stamps[name] for name in stamps)  # every program was loaded from the cache

@@ -251,7 +251,8 @@ def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
   is_writer = jax.process_index() == 0
   # Events are logged per epoch: drop those a resume is about to write again.
   next_epoch = run.history[-1]["epoch"] + 1 if run.history else None
-  events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, purge_step=next_epoch) if rundir else None
+  events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, _replica_hparams(cfg, run.replicas),
+                       purge_step=next_epoch) if rundir else None
   status = RunStatus.INCOMPLETE
   try:
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
@@ -289,6 +290,13 @@ def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
     if events:
       events.close()
   return state, status
+
+
+def _replica_hparams(cfg: TrainConfig, replicas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+  """Each replica's hyper-parameters for TensorBoard: its own (seed, swept values), then the run's."""
+  fixed = {"dataset": cfg.dataset, "model": cfg.model, "loss": cfg.loss, "optimizer": cfg.optim.name,
+           "batch_size": cfg.batch_size, "epochs": cfg.epochs}
+  return [{**{k: v.item() if isinstance(v, np.generic) else v for k, v in r.items()}, **fixed} for r in replicas]
 
 
 def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, epoch_hook,
