@@ -28,6 +28,8 @@ stop() {
     fi
     rm -f "$pidfile"
   done
+  # A daemon stopped before it wrote its pid file: found by its config file, which is this DIR's.
+  pkill -f -- "-f $conf" 2>/dev/null || true
 }
 
 if [[ $action == stop ]]; then stop; exit 0; fi
@@ -96,11 +98,13 @@ slurmctld -f "$conf" || cannot "slurmctld did not start (see $dir/slurmctld.log)
 slurmd -f "$conf" -N localhost || cannot "slurmd did not start (see $dir/slurmd.log)"
 export SLURM_CONF=$conf
 alive() { [[ -s $dir/$1.pid ]] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
+# A daemon writes its pid file a moment after it forks: gone only once the file names a dead process.
+dead() { [[ -s $dir/$1.pid ]] && ! kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
 for _ in $(seq 100); do
-  # Our own daemons, not merely some cluster answering on the port.
-  alive slurmctld || { stop; cannot "slurmctld exited (port $port taken? see $dir/slurmctld.log)"; }
-  alive slurmd || { stop; cannot "slurmd exited (port $((port + 1)) taken? see $dir/slurmd.log)"; }
-  if sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
+  dead slurmctld && { stop; cannot "slurmctld exited (port $port taken? see $dir/slurmctld.log)"; }
+  dead slurmd && { stop; cannot "slurmd exited (port $((port + 1)) taken? see $dir/slurmd.log)"; }
+  # Our own daemons answering, not merely some cluster on the port.
+  if alive slurmctld && alive slurmd && sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
     echo "export SLURM_CONF=$conf"
     exit 0
   fi

@@ -25,7 +25,8 @@ import time
 
 from absl import app, flags
 
-from experiments.common import parse_flags
+from experiments import common
+from experiments.common import parse_flags, show_in_help
 from jaxdl.report.claims import VERDICTS
 
 STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
@@ -135,4 +136,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  show_in_help([common])  # --compilation_cache_dir, passed on to every study
   app.run(main, flags_parser=parse_flags)

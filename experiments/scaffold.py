@@ -152,13 +152,15 @@ def run(study: Study, argv: list[str]) -> int:
   report = Report(workdir)
   study.report(config, load_records(workdir, [c.name for c in cells]), report)
   report.write()
-  print(f"\n{study.name}: {time.time() - start:.0f} s ({compile_report(workdir)}); outputs in {workdir} "
+  compiling = compile_report(workdir)
+  print(f"\n{study.name}: {time.time() - start:.0f} s ({compiling}); outputs in {workdir} "
         f"(cells in {os.path.join(workdir, CELLS_DIR)})")
   return 0
 
 
 def compile_report(workdir: str) -> str:
-  """This process's compiling (its cells and the report), by program, into compiles.json; one line back."""
+  """What this command compiled (the cells it ran and the report; not cells finished earlier or run
+  by other processes), by program, into compiles.json; one line back."""
   total = compile_totals()
   by_program = sorted(compiles_by_program().items(), key=lambda item: -item[1].seconds)
   if jax.process_index() == 0:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 import jax
+from jax.experimental.compilation_cache import compilation_cache
 
 # Under the user's cache directory, beside (not inside) ~/.cache/jaxdl, where datasets are looked for.
 DEFAULT_DIR = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "jaxdl-xla")
@@ -25,16 +26,21 @@ MIN_COMPILE_SECONDS = 0.2
 
 def configure(path: str | None) -> str | None:
   """Caches compiled programs in `path` ('' turns the cache off; None: $JAX_COMPILATION_CACHE_DIR
-  if set, else DEFAULT_DIR). Call before the first compilation. Returns the directory used."""
+  if set, else DEFAULT_DIR), size-bounded and locked unless $JAX_COMPILATION_CACHE_MAX_SIZE says
+  otherwise. Returns the directory used. A cache JAX had already opened is closed first, so the
+  setting holds whenever it is called."""
   if path is None:
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-      return jax.config.jax_compilation_cache_dir  # JAX read it at import
-    path = DEFAULT_DIR
+    path = os.environ.get("JAX_COMPILATION_CACHE_DIR") or DEFAULT_DIR
+  compilation_cache.reset_cache()
   if not path:
     jax.config.update("jax_enable_compilation_cache", False)
     return None
+  jax.config.update("jax_enable_compilation_cache", True)
   jax.config.update("jax_compilation_cache_dir", path)
-  jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
+  # Every writer of one directory must bound it alike: a bounded one reads the access stamps
+  # that only bounded writers leave (the tests' conftest sets the same bound for its processes).
+  if "JAX_COMPILATION_CACHE_MAX_SIZE" not in os.environ:
+    jax.config.update("jax_compilation_cache_max_size", MAX_BYTES)
   if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_COMPILE_SECONDS)
   return path

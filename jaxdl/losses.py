@@ -138,6 +138,9 @@ def multi_task(tasks: Tasks) -> Callable[[Mapping[str, jax.Array], Mapping[str, 
   targets keyed alike (its own num_classes argument is unused). A task missing
   from outputs or targets is an error, not a silent zero.
   """
+  if not tasks:
+    raise RegistryError("multi_task needs tasks: {name: (loss spec, weight, num_classes)}; it is built "
+                        "with multi_task_loss or LOSSES.build('multi_task', {'tasks': ...}), not named by a spec")
   losses = {task: (get_loss(spec), weight, k) for task, (spec, weight, k) in tasks.items()}
 
   def loss(outputs: Mapping[str, jax.Array], targets: Mapping[str, jax.Array], num_classes: int = 0) -> jax.Array:

@@ -36,7 +36,8 @@ def test_on_by_default_a_second_run_loads_every_program_and_an_empty_directory_t
   _train(tmp_path / "a", XDG_CACHE_HOME=xdg)
   first, stamps = _entries(default), _last_reads(default)
   assert first and len(stamps) == len(first), os.listdir(default) if default.exists() else "no cache directory"
-  _train(tmp_path / "b", f"--compilation_cache_dir={default}")  # another run, the same programs
+  # another run, the same programs; a failure to load an entry raises instead of recompiling quietly
+  _train(tmp_path / "b", f"--compilation_cache_dir={default}", JAX_RAISE_PERSISTENT_CACHE_ERRORS="1")
   assert _entries(default) == first
   again = _last_reads(default)
   assert all(again[name] != stamps[name] for name in stamps)  # every program was loaded from the cache

@@ -96,6 +96,8 @@ def test_multi_task_is_a_registered_weighted_sum_and_names_a_missing_task():
                              [expected], rtol=1e-5)
   with pytest.raises(KeyError, match="size"):
     loss({"digit": logits}, {"digit": y})
+  with pytest.raises(UserError, match="multi_task needs tasks"):  # not trainable by name: no tasks in a spec
+    TrainConfig(loss="multi_task")
 
 
 def test_saturation_gradients_are_the_closed_forms():

@@ -63,7 +63,8 @@ def xor_claims(exact: dict[str, Any], linear: dict[str, Any], starts: Sequence[d
       Claim(BOOK, "the ReLU net W = [[1,1],[1,1]], c = [0,-1], w = [1,-2], b = 0 outputs 0, 1, 1, 0 (loss 0)",
             *_deterministic(book_exact, f"outputs {book['outputs']}, loss {book['loss']:g}"),
             criterion="exact equality (integer arithmetic in float32: no rounding, one evaluation decides)"),
-      Claim(f"{BOOK} (gradient descent solves XOR from a random start)",
+      Claim(own_check("the lectures: gradient descent solves XOR from most random starts (the book, sec. 6.1, "
+                      "says only that it can, depending on the starting values)"),
             f"most random starts of the {first['width']}-unit ReLU net solve XOR",
             *_starts_verdict(first),
             criterion=f"success fraction > {MOST} by more than its std over groups of starts (a start succeeds "
@@ -113,22 +114,7 @@ def sawtooth_claims(constructions: dict[str, Any], pairs: Sequence[dict[str, Any
   exact = [r for r in rows if r["deep_max_error"] <= EXACT_TOL and r["shallow_max_error"] <= EXACT_TOL
            and r["deep_linear_pieces"] == r["pieces"]]
   top = rows[-1]
-  units = 2 * k
-  built = next(p for p in constructions["constructed_shallow"] if p["units"] == units) if units < 2 ** k - 1 else None
-  bound = approx.shallow_sawtooth_mse_bound(k, units)
-  below_bound = [p["units"] for p in constructions["constructed_shallow"] if p["mse"] < p["bound"]]
   own = pairs[0]
-  k_row = next(r for r in rows if r["k"] == k)
-  separation = [_deterministic(k_row["deep_max_error"] <= EXACT_TOL,
-                               f"deep construction (k={k}: {units} units, {k_row['deep_params']} params) max error "
-                               f"{k_row['deep_max_error']:.1e}")]
-  if built is not None:
-    separation.append(_deterministic(built["mse"] >= bound and not below_bound,
-                                     f"constructed shallow net of {units} units MSE {built['mse']:.4f} >= bound "
-                                     f"{bound:.4f}; constructed nets below their bound: {below_bound or 'none'}"))
-  if own["shallow"]["units"] < 2 ** k - 1:
-    separation.append(beyond(own["shallow"]["mse"], own["shallow"]["bound"], name=(
-        f"trained shallow net of {own['shallow']['units']} units: MSE"), digits=4))
   depth_pairs = [exceeds(log_mse(p["shallow"]["mse"]), log_mse(p["deep"]["mse"]),
                          (f"{p['params_label']}: shallow {p['shallow']['units']} units log10 MSE",
                           f"deep {p['deep_label']}")) for p in (_labelled(p) for p in pairs)]
@@ -141,16 +127,11 @@ def sawtooth_claims(constructions: dict[str, Any], pairs: Sequence[dict[str, Any
                             f"{top['shallow_units']} units ({top['shallow_params']} params)"),
             criterion=f"largest error on a dyadic grid <= {EXACT_TOL:g} (exact float arithmetic there) and 2^k "
                       f"linear pieces"),
-      Claim(TELGARSKY, f"with as many units as the deep construction ({units}) a one-hidden-layer net stays "
-            f"bounded away from the sawtooth (k={k}); it needs >= 2^k - 1 = {2 ** k - 1}",
-            *all_of(*separation),
-            criterion=f"the deep construction exact; shallow nets of {units} units at or above the lower bound "
-                      f"(2^k - 1 - n) / (48 * 2^k) = {bound:.4f} > 0 (the trained ones by more than the seed std)"),
       Claim(TELGARSKY, f"at equal parameter counts, deep nets fit the sawtooth (k={k}) better than one hidden "
             "layer (trained)",
             *all_of(*depth_pairs),
             criterion="at every budget: log10 MSE shallow - deep > the larger std over seeds"),
-      Claim(own_check("gradient descent is not known to find the construction; the issue asks to report it"),
+      Claim(own_check("gradient descent is not known to find the construction: reported as measured"),
             f"training the construction's shape (k={k} layers of 2 units) from random starts finds the sawtooth",
             *beyond(own["deep"]["mse"], FOUND_MSE, above=False, name="MSE", digits=4),
             criterion=f"mean MSE < {FOUND_MSE:g} (RMS 1% of the range) by more than the seed std"),

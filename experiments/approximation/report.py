@@ -33,7 +33,7 @@ def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -
             f"k={config.widths.sawtooth_k}; mean ± std over seeds)", *width_table(sweep, targets))
   out.table("Sawtooth: exact constructions (Telgarsky 2016)", *construction_table(constructions["rows"]))
   out.table(f"Sawtooth k={config.sawtooth.k}: deep vs one hidden layer at equal parameters ({config.sawtooth.steps} "
-            f"steps; MSE mean ± std over seeds; bound: the least MSE of any net of that many units)",
+            f"steps; MSE mean ± std over seeds; bound: a lower bound on the MSE of any net of that many units)",
             *depth_table(pairs))
   out.claims(claims.xor_claims(exact, linear, starts) + claims.width_claims(sweep, targets)
              + claims.sawtooth_claims(constructions, pairs))
@@ -133,13 +133,7 @@ def plot_xor_regions(path: str, exact: dict[str, Any], linear: dict[str, Any], s
   for ax, (region, title) in zip(axes, panels):
     im = _region_panel(ax, region, title)
   fig.colorbar(im, ax=list(axes), label="network output", shrink=0.85)
-  _save_with_outside_legends(fig, path)
-
-
-def _save_with_outside_legends(fig, path: str) -> None:
-  """As `plots.save`, but the bounding box takes in what lies outside the axes (legends, colorbars)."""
-  fig.savefig(path, dpi=110, bbox_inches="tight")
-  plots.plt.close(fig)
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_fits(path: str, sweep: Sequence[dict[str, Any]], targets: Sequence[str], sawtooth_k: int,
@@ -155,7 +149,7 @@ def plot_fits(path: str, sweep: Sequence[dict[str, Any]], targets: Sequence[str]
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     name = {"sawtooth": f"sawtooth (k={sawtooth_k}, {2 ** sawtooth_k} pieces)", "smooth": "sine"}.get(target, target)
-    ax.set_title(f"One hidden layer fitted to the {name} (seed 0)", fontsize=10)
+    ax.set_title(f"One hidden layer fitted to the {name} (first seed)", fontsize=10)
     ax.legend(fontsize=7, loc="best")
   plots.save(fig, path)
 
@@ -211,10 +205,10 @@ def plot_sawtooth_depth(path: str, constructions: dict[str, Any], pairs: Sequenc
   for role, color in (("deep", "tab:red"), ("shallow", "tab:blue")):
     net = last[role]
     shape = f"{net['widths'][0]}x{len(net['widths'])}" if role == "deep" else f"{net['units']} units"
-    fit_ax.plot(x, net["outputs"], color=color, lw=1.2, label=f"{role} ({shape}, {net['params']} params), seed 0")
+    fit_ax.plot(x, net["outputs"], color=color, lw=1.2, label=f"{role} ({shape}, {net['params']} params), first seed")
   fit_ax.set_xlabel("x")
   fit_ax.set_ylabel("f(x)")
   fit_ax.set_title("Trained fits at the largest budget", fontsize=10)
   fit_ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
   fig.tight_layout()
-  _save_with_outside_legends(fig, path)
+  plots.save(fig, path, outside_legends=True)

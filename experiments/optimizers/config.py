@@ -45,8 +45,8 @@ SURFACE_LRS = {
     "beale": (1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),
 }
 SURFACE_STEPS = {"quadratic": 3000, "rosenbrock": 5000, "saddle": 2000, "beale": 3000}
-# The claims' lr: a rate at which plain SGD is stable on the surface (Rosenbrock: below 2 / 1330, the
-# largest curvature at the start), small enough that SGD crawls (the ravine claims' premise).
+# The claims' lr: a rate at which plain SGD is stable on the surface (Rosenbrock: below 2 / 1506 = 1.3e-3,
+# the Hessian's largest eigenvalue at the start), small enough that SGD crawls (the ravine claims' premise).
 CLAIM_LR = {"quadratic": 0.01, "rosenbrock": 1e-3, "saddle": 0.01, "beale": 0.01}
 
 MNIST_OPTIMIZERS = ("adam", "adagrad", "rmsprop", "nesterov", "adadelta")  # Kingma & Ba's Fig. 2 (Adam first)

@@ -61,7 +61,7 @@ def path_steps(steps: int) -> np.ndarray:
                                    np.linspace(0, steps, PATH_POINTS).round().astype(int)]))
 
 
-def first_step(mask: np.ndarray) -> np.ndarray:
+def first_true_index(mask: np.ndarray) -> np.ndarray:
   """Index of the first True along the last axis, -1 where there is none."""
   return np.where(mask.any(-1), mask.argmax(-1), -1)
 
@@ -101,13 +101,13 @@ def measure_surface(spec: dict[str, Any]) -> dict[str, Any]:
     finite = np.isfinite(gap)
     reached = finite & (gap <= spec["converged_fraction"] * gap[..., :1])
     final = gap[..., -1]
-    run = {"steps_to_converge": _none_if_negative(first_step(reached).reshape(-1, p.shape[1])),
+    run = {"steps_to_converge": _none_if_negative(first_true_index(reached).reshape(-1, p.shape[1])),
            "final_gap": final.tolist(),
            "diverged": (~np.isfinite(final) | (final > gap[..., 0])).tolist(),
            "first_step": np.abs(p[:, :, 1] - p[:, :, 0]).tolist()}
     if surface.saddle is not None:
       along = np.abs((p - np.asarray(surface.saddle)) @ escape_direction(surface))
-      run["escape_steps"] = _none_if_negative(first_step(np.isfinite(along) & (along >= spec["escape_distance"])))
+      run["escape_steps"] = _none_if_negative(first_true_index(np.isfinite(along) & (along >= spec["escape_distance"])))
     runs[name] = run
     paths[name] = p[:, 0, keep].tolist()
     gaps[name] = gap[:, 0, keep].tolist()

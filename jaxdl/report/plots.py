@@ -28,8 +28,9 @@ def learning_curves(path: str, epochs: Sequence[int], curves: dict[str, np.ndarr
   save(fig, path)
 
 
-def save(fig, path: str) -> None:
-  """Every jaxdl figure: tight layout, 110 dpi PNG, and the figure closed (no leaks in sweeps)."""
+def save(fig, path: str, outside_legends: bool = False) -> None:
+  """Every jaxdl figure: tight layout, 110 dpi PNG, and the figure closed (no leaks in sweeps).
+  outside_legends: the saved area takes in what lies outside the axes (legends, colorbars)."""
   fig.tight_layout()
-  fig.savefig(path, dpi=110)
+  fig.savefig(path, dpi=110, bbox_inches="tight" if outside_legends else None)
   plt.close(fig)

@@ -249,12 +249,14 @@ def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
   """The epoch loop: train, evaluate, log, checkpoint; stops early on a preemption signal."""
   cfg, rundir, ckpt, state = run.cfg, run.rundir, run.ckpt, run.state
   is_writer = jax.process_index() == 0
-  # Events are logged per epoch: drop those a resume is about to write again.
-  next_epoch = run.history[-1]["epoch"] + 1 if run.history else None
-  events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, _replica_hparams(cfg, run.replicas),
-                       purge_step=next_epoch) if rundir else None
-  status = RunStatus.INCOMPLETE
+  # Events are logged per epoch: a resume drops those it is about to write again (all, if it
+  # stopped inside the first epoch: epoch 1's may have been written after its last checkpoint).
+  next_epoch = (run.history[-1]["epoch"] + 1 if run.history else 1) if run.restored else None
+  status, events = RunStatus.INCOMPLETE, None
   try:
+    if rundir:
+      events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, _tensorboard_hparams(cfg, run.replicas),
+                           purge_step=next_epoch)
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
     echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(run.mesh)}, "
          f"epoch runner '{choose_runner(cfg.epoch_runner)}' ({jax.default_backend()}), "
@@ -292,7 +294,7 @@ def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
   return state, status
 
 
-def _replica_hparams(cfg: TrainConfig, replicas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _tensorboard_hparams(cfg: TrainConfig, replicas: list[dict[str, Any]]) -> list[dict[str, Any]]:
   """Each replica's hyper-parameters for TensorBoard: its own (seed, swept values), then the run's."""
   fixed = {"dataset": cfg.dataset, "model": cfg.model, "loss": cfg.loss, "optimizer": cfg.optim.name,
            "batch_size": cfg.batch_size, "epochs": cfg.epochs}
@@ -304,6 +306,8 @@ def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, ep
   """Steps to the end of the current epoch (or to a preemption), then evaluates and checkpoints."""
   cfg, ckpt, spe = run.cfg, run.ckpt, run.spe
   epoch_start, compiled_before = time.time(), compile_totals()
+  # A resumed epoch starts part-way: its throughput and ETA count only this call's steps.
+  first_step, examples_before = int(state.step[0]), float(np.sum(jax.device_get(state.epoch_examples)))
   # The scanned epoch starts at an epoch boundary; a mid-epoch checkpoint (the loop
   # runner's, e.g. saved on CPU and resumed on GPU) is first stepped to the boundary.
   if choose_runner(cfg.epoch_runner) == "scan" and int(state.step[0]) % spe == 0:
@@ -321,19 +325,22 @@ def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, ep
       ckpt.save(state, {"step": int(state.step[0])})
     return state, True
   state = jax.block_until_ready(state)
-  train_seconds, train_compile = time.time() - epoch_start, compile_totals() - compiled_before
+  train_seconds, train_compile = time.time() - epoch_start, (compile_totals() - compiled_before).seconds
+  steps = int(state.step[0]) - first_step
   state, record = _end_of_epoch(cfg, run.compiled, state, run.hp, run.splits, spe, train_seconds)
   state = run.compiled.place(state)  # the bookkeeping leaves _end_of_epoch set are host values
   if epoch_hook:
     record.update(epoch_hook(state, run.program, run.hp))
   # Throughput and the ETA leave compiling out: on a CPU it is most of a small run's first epoch.
-  compiling = (compile_totals() - compiled_before).seconds
-  record["compile_seconds"] = round(compiling, 3)
-  record["examples_per_second"] = round(
-      float(np.sum(record.pop("examples"))) / max(train_seconds - train_compile.seconds, 1e-6), 1)
+  # epoch_seconds and compile_seconds are both the training's (evaluation is timed for the ETA only).
+  stepping = max(train_seconds - train_compile, 1e-6)
+  record["compile_seconds"] = round(train_compile, 3)
+  record["examples_per_second"] = round((float(np.sum(record.pop("examples"))) - examples_before) / stepping, 1)
+  eval_compile = (compile_totals() - compiled_before).seconds - train_compile
+  evaluating = time.time() - epoch_start - train_seconds - eval_compile
   _log_record(run, record, events)
-  steady_epoch = time.time() - epoch_start - compiling
-  echo(_progress_line(cfg, record, eta_s=(cfg.epochs - record["epoch"]) * steady_epoch))
+  eta = (cfg.epochs * spe - record["step"]) * stepping / max(steps, 1) + (cfg.epochs - record["epoch"]) * evaluating
+  echo(_progress_line(cfg, record, eta_s=eta))
   _log_new_divergences(cfg, run.replicas, run.history, echo)
   if ckpt:
     ckpt.save(state, {"step": int(state.step[0])})
