@@ -19,8 +19,7 @@ from jaxdl.losses import LOSSES
 from jaxdl.models import MODELS
 from jaxdl.optim import OPTIMIZERS, SCHEDULES, OptimConfig
 from jaxdl.registry import parse_spec
-from jaxdl.train import SWEEPABLE, TrainConfig, parallel
-from jaxdl.train import compile_clock
+from jaxdl.train import SWEEPABLE, TrainConfig, compile_clock, parallel
 from jaxdl.train.config import RANGES, in_range
 from jaxdl.train.config import SWEEP_RANGES as TRAIN_SWEEP_RANGES
 

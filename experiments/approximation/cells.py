@@ -18,7 +18,7 @@ from experiments.approximation import sawtooth, widths, xor
 from experiments.configs import seed_range
 from jaxdl.errors import UserError
 from jaxdl.optim import OptimConfig
-from jaxdl.study import Cell, CellContext, MeasureCell
+from jaxdl.study import Cell, MeasureCell
 
 
 def optim_config(config: ConfigDict) -> OptimConfig:
@@ -35,14 +35,6 @@ def shape_name(deep: tuple[int, ...]) -> str:
   return f"sawtooth_{deep[0]}x{len(deep)}"
 
 
-def _cell(name: str, spec: dict, measure) -> MeasureCell:
-  def run(ctx: CellContext) -> dict:
-    del ctx  # reads no other cell
-    return measure()
-
-  return MeasureCell(name, spec, run)
-
-
 def cells(config: ConfigDict) -> list[Cell]:
   x = config.xor
   if x.starts % x.groups:
@@ -50,23 +42,24 @@ def cells(config: ConfigDict) -> list[Cell]:
   seeds = list(seed_range(config))
   optim = optim_config(config)
   common = {"optim": config.optim.to_dict(), "seeds": seeds}
+  cell = MeasureCell.standalone  # every cell here reads no other cell
   out: list[Cell] = [
-      _cell("xor_exact", {"grid": x.grid}, lambda: xor.measure_exact(x.grid)),
-      _cell("xor_linear", {**common, "steps": x.steps, "grid": x.grid},
+      cell("xor_exact", {"grid": x.grid}, lambda: xor.measure_exact(x.grid)),
+      cell("xor_linear", {**common, "steps": x.steps, "grid": x.grid},
             lambda: xor.measure_linear(seeds, optim, x.steps, x.grid))]
   starts = list(seed_range(config, x.starts))
   for n in x.widths:
     spec = {"optim": config.optim.to_dict(), "first_seed": starts[0], "starts": x.starts, "groups": x.groups,
             "steps": x.steps, "success_tol": x.success_tol, "grid": x.grid}
-    out.append(_cell(f"xor_relu_w{n}", {**spec, "width": n}, lambda n=n: xor.measure_random_starts(
+    out.append(cell(f"xor_relu_w{n}", {**spec, "width": n}, lambda n=n: xor.measure_random_starts(
         n, starts, optim, x.steps, x.success_tol, x.groups, x.grid)))
   w = config.widths.to_dict()
   for n in config.widths.widths:
-    out.append(_cell(f"width_w{n}", {**common, **w, "width": n}, lambda n=n: widths.measure_width(n, w, seeds, optim)))
+    out.append(cell(f"width_w{n}", {**common, **w, "width": n}, lambda n=n: widths.measure_width(n, w, seeds, optim)))
   s = config.sawtooth.to_dict()
-  out.append(_cell("sawtooth_constructions", {"ks": s["construction_ks"], "k": s["k"], "eval_level": s["eval_level"]},
+  out.append(cell("sawtooth_constructions", {"ks": s["construction_ks"], "k": s["k"], "eval_level": s["eval_level"]},
                    lambda: sawtooth.measure_constructions(s["construction_ks"], s["k"], s["eval_level"])))
   for deep in deep_shapes(config):
-    out.append(_cell(shape_name(deep), {**common, **s, "deep": list(deep)},
+    out.append(cell(shape_name(deep), {**common, **s, "deep": list(deep)},
                      lambda deep=deep: sawtooth.measure_depth_vs_width(deep, s, seeds, optim)))
   return out

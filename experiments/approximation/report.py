@@ -11,10 +11,8 @@ from experiments.approximation.cells import deep_shapes, shape_name
 from experiments.approximation.xor import GRID_LIMITS
 from jaxdl import approximation as approx
 from jaxdl.report import plots
-from jaxdl.report.tables import mean_std_text
+from jaxdl.report.tables import Table, mean_std_text
 from jaxdl.study import CellRecord, Report
-
-Table = tuple[list[str], list[list[Any]]]
 
 
 def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -> None:

@@ -17,7 +17,7 @@ from ml_collections import ConfigDict
 
 from jaxdl import receptive_field as rf
 from jaxdl.models import build_model
-from jaxdl.study import CellContext, MeasureCell
+from jaxdl.study import MeasureCell
 
 YU_KOLTUN_CONTEXT_FIELDS = [3, 5, 9, 17, 33, 65, 67, 67]  # Table 1
 UNDILATED, DOUBLING = "1x3, undilated", "1x3, dilation 2^i"  # the 1-D stacks (ERF radii and profiles)
@@ -83,9 +83,4 @@ def measure_receptive_fields(depth: int, depth_2d: int, draws: int, width: int, 
 
 def receptive_field_cell(config: ConfigDict) -> MeasureCell:
   spec = config.receptive_field.to_dict()
-
-  def run(ctx: CellContext) -> dict[str, Any]:
-    del ctx  # reads no other cell
-    return measure_receptive_fields(**spec)
-
-  return MeasureCell("receptive_fields", spec, run)
+  return MeasureCell.standalone("receptive_fields", spec, lambda: measure_receptive_fields(**spec))

@@ -11,9 +11,8 @@ from experiments.dilated_convs import claims
 from experiments.dilated_convs.cells import MNIST1D_NETS, Net, context_nets, receptive_field_of
 from experiments.dilated_convs.receptive_fields import CONTEXT_MODULE, ERF_STACKS
 from jaxdl.report import plots
+from jaxdl.report.tables import Table
 from jaxdl.study import CellRecord, Report
-
-Table = tuple[list[str], list[list[Any]]]
 
 
 def net_summaries(nets: Sequence[Net], records: Mapping[str, CellRecord]) -> list[dict[str, Any]]:

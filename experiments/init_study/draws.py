@@ -23,7 +23,7 @@ from ml_collections import ConfigDict
 
 from jaxdl.data import Dataset
 from jaxdl.models import build_model
-from jaxdl.study import CellContext, MeasureCell
+from jaxdl.study import MeasureCell
 
 # The pair He et al. compare in Sec. 2.2: "Xavier" (Var[w] = 1/n, LeCun normal) and theirs (2/n).
 LAW_INITS = ("lecun_normal", "he_normal")
@@ -81,9 +81,6 @@ def draws_cell(config: ConfigDict, data: Callable[[], Dataset],
           "seed": config.get("seed_offset", 0),
           "dataset": config.train.dataset, "train_size": config.train.train_size, "probe_size": config.probe_size}
 
-  def run(ctx: CellContext) -> dict[str, Any]:
-    del ctx  # reads no other cell
-    return measure_draws(probe()[0][:spec["examples"]], tuple(spec["depths"]), spec["width"], spec["groups"], spec["per_group"],
-                         spec["seed"], num_classes=data().num_classes)
-
-  return MeasureCell(CELL_NAME, spec, run)
+  return MeasureCell.standalone(CELL_NAME, spec, lambda: measure_draws(
+      probe()[0][:spec["examples"]], tuple(spec["depths"]), spec["width"], spec["groups"], spec["per_group"],
+      spec["seed"], num_classes=data().num_classes))

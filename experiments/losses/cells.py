@@ -13,7 +13,7 @@ from ml_collections import ConfigDict
 from experiments.configs import seed_range, train_config
 from experiments.losses.saturation import CROSS_ENTROPY, SQUARED, gradient_curves, neuron_runs
 from jaxdl import calibration
-from jaxdl.study import Cell, CellContext, MeasureCell, TrainCell
+from jaxdl.study import Cell, MeasureCell, TrainCell
 from jaxdl.train import RunResult
 
 LOSS_NAMES = {"squared": SQUARED, "cross_entropy": CROSS_ENTROPY}  # the saturation cells' losses
@@ -38,14 +38,6 @@ def smoothing_cell(arm: str) -> str:
   return f"fashion_{arm}"
 
 
-def _measure_cell(name: str, spec: dict[str, Any], fn) -> MeasureCell:
-  def run(ctx: CellContext) -> dict[str, Any]:
-    del ctx  # reads no other cell
-    return fn(**spec)
-
-  return MeasureCell(name, spec, run)
-
-
 def measure_calibration(result: RunResult, bins: int) -> dict[str, Any]:
   """Per replica, on the test set: accuracy, mean confidence (largest softmax probability),
   Guo et al.'s ECE over `bins` equal-width bins, and the reliability bins."""
@@ -65,8 +57,9 @@ def measure_calibration(result: RunResult, bins: int) -> dict[str, Any]:
 def cells(config: ConfigDict) -> list[Cell]:
   """gradient_curves, nielsen_neuron, mnist_<loss>_<start> (4), fashion_<arm> (2)."""
   seeds = seed_range(config)
-  out: list[Cell] = [_measure_cell("gradient_curves", config.gradients.to_dict(), gradient_curves),
-                     _measure_cell("nielsen_neuron", config.neuron.to_dict(), neuron_runs)]
+  out: list[Cell] = [MeasureCell.standalone(name, spec, functools.partial(fn, **spec))
+                     for name, spec, fn in (("gradient_curves", config.gradients.to_dict(), gradient_curves),
+                                            ("nielsen_neuron", config.neuron.to_dict(), neuron_runs))]
   sat = config.saturation
   for arm in SATURATION_ARMS:
     bias = sat.output_bias if arm.start == "saturated" else 0.0

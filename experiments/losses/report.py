@@ -11,9 +11,9 @@ from experiments.losses.cells import LOSS_NAMES, SATURATION_ARMS, SMOOTHING_ARMS
 from experiments.losses.saturation import CROSS_ENTROPY, SQUARED
 from jaxdl.losses import OUTPUT_UNITS
 from jaxdl.report import plots, tables
+from jaxdl.report.tables import Table
 from jaxdl.study import CellRecord, Report
 
-Table = tuple[list[str], list[list[Any]]]
 GRADIENT_AT = (-5.0, 0.0, 2.0, 5.0, 10.0)  # the z values of the gradient table
 LOSS_LABELS = {SQUARED: "squared error", CROSS_ENTROPY: "cross-entropy"}
 

@@ -10,11 +10,10 @@ from experiments.optimizers import claims, figures
 from experiments.optimizers.cells import mnist_cell_name
 from experiments.optimizers.trajectories import SurfaceRuns, cell_name
 from jaxdl.report import tables
+from jaxdl.report.tables import Table
 from jaxdl.study import CellRecord, Report
 from jaxdl.surfaces import get_surface
 from jaxdl.train import RunStatus
-
-Table = tuple[list[str], list[list[Any]]]
 
 
 def surface_runs(config: ConfigDict, records: Mapping[str, CellRecord]) -> dict[str, SurfaceRuns]:

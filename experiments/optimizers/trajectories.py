@@ -19,7 +19,7 @@ from ml_collections import ConfigDict
 
 from experiments.configs import seed_range
 from jaxdl.optim import OptimConfig, build_optimizer
-from jaxdl.study import CellContext, MeasureCell
+from jaxdl.study import MeasureCell
 from jaxdl.surfaces import Surface, get_surface, starts
 
 PATH_POINTS = 400  # points of a saved path after its first FULL_PATH_STEPS steps (evenly spaced in steps)
@@ -125,12 +125,7 @@ def surface_spec(config: ConfigDict, surface: str) -> dict[str, Any]:
 
 def surface_cell(config: ConfigDict, surface: str) -> MeasureCell:
   spec = surface_spec(config, surface)
-
-  def run(ctx: CellContext) -> dict[str, Any]:
-    del ctx  # reads no other cell
-    return measure_surface(spec)
-
-  return MeasureCell(cell_name(surface), spec, run)
+  return MeasureCell.standalone(cell_name(surface), spec, lambda: measure_surface(spec))
 
 
 @dataclasses.dataclass(frozen=True)

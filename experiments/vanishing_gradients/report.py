@@ -11,11 +11,11 @@ from experiments.vanishing_gradients.figures import FIGURES
 from experiments.vanishing_gradients.nets import selected_parts
 from experiments.vanishing_gradients.rows import ROWS
 from jaxdl.report import tables
+from jaxdl.report.tables import Table
 from jaxdl.study import CellRecord, Report
 from jaxdl.tasks.adding_problem import BASELINE_MSE, SUCCESS_TOLERANCE
 
 Row = dict[str, Any]
-Table = tuple[list[str], list[list[str]]]
 
 
 def scientific_text(values: Iterable[Any]) -> str:

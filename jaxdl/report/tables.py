@@ -12,6 +12,9 @@ import io
 import math
 from typing import Any, Iterable, Sequence
 
+# A table as the reports pass it around: (header, rows).
+Table = tuple[list[str], list[list[Any]]]
+
 
 def _finite(values: Iterable[Any]) -> list[float]:
   out = []

@@ -57,5 +57,10 @@ class MeasureCell:
   run: Callable[["CellContext"], dict[str, Any]]
   needs: tuple[str, ...] = ()
 
+  @classmethod
+  def standalone(cls, name: str, spec: dict[str, Any], measure: Callable[[], dict[str, Any]]) -> "MeasureCell":
+    """A measurement that reads no other cell: `measure()` gives its results."""
+    return cls(name, spec, lambda ctx: measure())
+
 
 Cell = Union[TrainCell, MeasureCell]
