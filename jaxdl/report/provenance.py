@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import importlib.metadata
 import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -38,6 +39,23 @@ def versions() -> dict[str, str | None]:
   return out
 
 
+def host() -> dict[str, Any]:
+  """The machine the process runs on: CPU model, cores this process may use, memory (GiB)."""
+  model = platform.processor() or platform.machine()
+  try:
+    with open("/proc/cpuinfo") as f:
+      model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+  except OSError:
+    pass
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+  try:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+  except (ValueError, OSError, AttributeError):
+    memory = None
+  return {"cpu": model, "cores": cores,
+          "memory_gib": None if memory is None else round(memory, 1), "machine": platform.machine()}
+
+
 def provenance(**extra: Any) -> dict[str, Any]:
   """The provenance record saved with every run (`extra`: e.g. the config variant)."""
   devices = jax.devices()
@@ -46,4 +64,4 @@ def provenance(**extra: Any) -> dict[str, Any]:
           "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
           **git_state(), "versions": versions(),
           "backend": jax.default_backend(), "devices": [str(d) for d in devices],
-          "process_count": jax.process_count(), **extra}
+          "process_count": jax.process_count(), "host": host(), **extra}

@@ -14,6 +14,7 @@ from jaxdl.train.status import RunStatus
 
 CELLS_DIR = "cells"
 MEASUREMENTS = "measurements.json"
+TIMING = "timing.json"  # the wall and compile seconds of every run of the cell, summed
 
 
 def cell_dir(workdir: str, name: str) -> str:

@@ -11,9 +11,9 @@ import jax
 from jaxdl.errors import UserError
 from jaxdl.report.rundir import RunDir, write_json
 from jaxdl.study.cells import Cell, MeasureCell, TrainCell
-from jaxdl.study.records import MEASUREMENTS, CellRecord, cell_dir, finished, load_record
+from jaxdl.study.records import MEASUREMENTS, TIMING, CellRecord, cell_dir, finished, load_record, read_json
 from jaxdl.train import RunResult, RunStatus, train_and_evaluate
-from jaxdl.train.compile_clock import compile_totals
+from jaxdl.train.compile_clock import CompileTotals, compile_totals
 
 
 class StudyInterrupted(Exception):
@@ -86,12 +86,25 @@ def run_cells(cells: Sequence[Cell], selected: Sequence[Cell], workdir: str,
       status = _run_train_cell(cell, workdir, lambda line: echo(f"{prefix} {line}"), provenance)
     else:
       status = _run_measure_cell(CellContext(workdir, cells, cell, trained), cell, workdir, provenance)
-    spent = compile_totals() - compiled
-    echo(f"{prefix} {status} in {time.time() - start:.1f} s (compiling {spent.seconds:.1f} s: "
-         f"{spent.count} programs)")
+    spent, seconds = compile_totals() - compiled, time.time() - start
+    add_timing(cell_dir(workdir, cell.name), seconds, spent)
+    echo(f"{prefix} {status} in {seconds:.1f} s (compiling {spent.seconds:.1f} s: {spent.count} programs)")
     if status == RunStatus.INCOMPLETE:
       raise StudyInterrupted(f"cell {cell.name!r} was interrupted; its checkpoint is saved in "
                              f"{cell_dir(workdir, cell.name)}: run the same command again to resume")
+
+
+def add_timing(path: str, seconds: float, compiled: CompileTotals) -> None:
+  """Adds one run's wall and compile time to the cell's timing.json (a resumed cell's runs add up),
+  so a study's time is known however its cells were run (resumed, one per SLURM task)."""
+  if jax.process_index() != 0:
+    return
+  timing_path = os.path.join(path, TIMING)
+  earlier = read_json(timing_path) if os.path.exists(timing_path) else {}
+  write_json(timing_path, {
+      "seconds": round(earlier.get("seconds", 0.0) + seconds, 3),
+      "compile_seconds": round(earlier.get("compile_seconds", 0.0) + compiled.seconds, 3),
+      "programs": earlier.get("programs", 0) + compiled.count, "runs": earlier.get("runs", 0) + 1})
 
 
 def _run_train_cell(cell: TrainCell, workdir: str, echo: Callable[[str], None],
