@@ -58,9 +58,9 @@ def time_jaxdl(x: np.ndarray, y: np.ndarray, runner: str, seeds: int, epochs: in
   for _ in range(epochs):
     start = time.perf_counter()
     if runner == "scan":
-      state = compiled.epoch(state, hp, xd, yd)
+      state, _ = compiled.epoch(state, hp, xd, yd)
     else:
-      state, _ = compiled.run_epoch_loop(state, hp, xd, yd, lambda s: False)
+      state, _, _ = compiled.run_epoch_loop(state, hp, xd, yd, lambda s, losses: False)
     jax.block_until_ready(state)
     times.append(time.perf_counter() - start)
   return times, compiled.batching

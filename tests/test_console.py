@@ -59,6 +59,33 @@ def test_compile_clock_counts_each_program_built_by_name():
   assert sum(t.count for t in built.values()) == 1, built
 
 
+def test_compile_clock_tells_programs_loaded_from_the_persistent_cache(tmp_path):
+  from jax.experimental.compilation_cache import compilation_cache as jax_cache
+
+  from jaxdl import compilation_cache
+  saved = {name: getattr(jax.config, name) for name in ("jax_enable_compilation_cache", "jax_compilation_cache_dir",
+                                                         "jax_persistent_cache_min_compile_time_secs")}
+  try:
+    compilation_cache.configure(str(tmp_path / "cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+
+    def jaxdl_test_cached_program(x):
+      return jnp.cos(x) + 2.0
+
+    before = compile_totals()
+    jax.jit(jaxdl_test_cached_program)(jnp.arange(4.0)).block_until_ready()  # compiled, written to the cache
+    jax.clear_caches()  # forget the in-memory executable: the next call reads the persistent cache
+    jax.jit(jaxdl_test_cached_program)(jnp.arange(4.0)).block_until_ready()
+    spent = compile_totals() - before
+  finally:
+    jax_cache.reset_cache()
+    for name, value in saved.items():
+      jax.config.update(name, value)
+  built = {name: t for name, t in compiles_by_program().items() if "jaxdl_test_cached_program" in name}
+  assert sum(t.count for t in built.values()) == 2 and sum(t.cached for t in built.values()) == 1, built
+  assert spent.cached >= 1 and "from the cache" in spent.describe()
+
+
 def test_help_lists_the_entry_points_own_flags():
   train = run_module("experiments.train", "--help").stdout  # absl's --help exits 1
   assert "--lr:" in train and "--model:" in train and "--workdir:" in train

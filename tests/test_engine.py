@@ -172,7 +172,7 @@ def test_unrolled_replicas_equal_vmapped_ones_and_auto_unrolls_conv_nets_on_cpu(
     state = compiled.init(hp)
     perms = compiled.permutations(state.data_key, 0)
     for _ in range(3):
-      state = compiled.step(state, hp, DATA.x_train[:256], DATA.y_train[:256], perms)
+      state, _ = compiled.step(state, hp, DATA.x_train[:256], DATA.y_train[:256], perms)
     states[batching] = state
   for a, b in zip(jax.tree_util.tree_leaves(states["vmap"].params),
                   jax.tree_util.tree_leaves(states["unroll"].params)):

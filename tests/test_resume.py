@@ -10,6 +10,7 @@ import orbax.checkpoint as ocp
 import pytest
 
 from conftest import assert_trees_equal, run_module, start_module
+from test_tensorboard import as_tensorboard_reads, read_events
 from jaxdl.train.trainer import TIMING_KEYS
 
 # Long enough (in steps) to be killed in the middle, small enough to be quick.
@@ -62,6 +63,14 @@ def test_sigkill_then_rerun_equals_uninterrupted(uninterrupted, tmp_path):
   assert "resumed from step" in out
   assert_trees_equal(final_state(workdir), final_state(uninterrupted))
   assert metrics_without_time(workdir) == metrics_without_time(uninterrupted)
+  # TensorBoard: the restart purged what the killed run wrote after its checkpoint, so no step shows
+  # twice or with another value; events still queued in the writer when it was killed are missing.
+  for run in ("r00_seed=0", "r01_seed=1"):
+    shown, want = (as_tensorboard_reads(read_events(os.path.join(w, "tb", run))) for w in (workdir, uninterrupted))
+    for tag in ("step/train_loss", "test_acc"):
+      steps = [step for step, _ in shown[tag]]
+      assert steps == sorted(set(steps)) and set(shown[tag]) <= set(want[tag])
+      assert shown[tag][-10:] == want[tag][-10:]
 
 
 def test_sigterm_saves_and_exits_cleanly_then_resumes(uninterrupted, tmp_path):
@@ -78,6 +87,10 @@ def test_sigterm_saves_and_exits_cleanly_then_resumes(uninterrupted, tmp_path):
   assert str(stopped_at) in os.listdir(os.path.join(workdir, "checkpoints"))
   run_module("experiments.train", *ARGS, f"--workdir={workdir}", check=True)
   assert_trees_equal(final_state(workdir), final_state(uninterrupted))
+  # A clean stop closes its event files: TensorBoard shows every step once, as the uninterrupted run's.
+  for run in ("r00_seed=0", "r01_seed=1"):
+    shown, want = (as_tensorboard_reads(read_events(os.path.join(w, "tb", run))) for w in (workdir, uninterrupted))
+    assert shown["step/train_loss"] == want["step/train_loss"] and shown["test_acc"] == want["test_acc"]
 
 
 def test_a_finished_run_is_not_retrained(uninterrupted):

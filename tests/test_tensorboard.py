@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import struct
 
+import numpy as np
 from tensorboardX.proto import event_pb2
 
 from jaxdl.data import load_dataset
@@ -38,6 +39,19 @@ def scalars(events) -> dict[str, list[tuple[int, float]]]:
   return out
 
 
+def as_tensorboard_reads(events) -> dict[str, list[tuple[int, float]]]:
+  """The scalars TensorBoard shows: a session START at step P (a restart's purge_step) drops the
+  events read so far at steps >= P."""
+  out: dict[str, list[tuple[int, float]]] = {}
+  for e in events:
+    if e.HasField("session_log") and e.session_log.status == e.session_log.START:
+      out = {tag: [(step, v) for step, v in series if step < e.step] for tag, series in out.items()}
+    for v in e.summary.value:
+      if v.HasField("simple_value"):
+        out.setdefault(v.tag, []).append((e.step, v.simple_value))
+  return out
+
+
 def test_each_replica_is_its_own_run_with_its_hyper_parameters(tmp_path):
   result = train_and_evaluate(CFG, str(tmp_path), data=DATA, echo=lambda line: None)
   tb = tmp_path / "tb"
@@ -46,10 +60,17 @@ def test_each_replica_is_its_own_run_with_its_hyper_parameters(tmp_path):
   for k, name in enumerate(sorted(os.listdir(tb))[:4]):
     events = read_events(str(tb / name))
     series = scalars(events)
-    # the same tag in every replica's run, so TensorBoard overlays them; epochs 1 and 2
-    assert [step for step, _ in series["test_acc"]] == [1, 2]
+    # the same tag in every replica's run, so TensorBoard overlays them; at epochs 1 and 2's last steps
+    spe = result.history[0]["step"]
+    assert [step for step, _ in series["test_acc"]] == [spe, 2 * spe]
     assert abs(series["test_acc"][-1][1] - result.replicas[k]["test_acc"]) < 1e-6
     assert "train_loss" in series and "epoch_seconds" not in series
+    # every step's batch loss; its mean over an epoch is the epoch's training loss
+    steps = series["step/train_loss"]
+    assert [step for step, _ in steps] == list(range(1, 2 * spe + 1))
+    for epoch in (1, 2):
+      mean = np.mean([v for step, v in steps if (epoch - 1) * spe < step <= epoch * spe])
+      assert abs(mean - result.history[epoch - 1]["train_loss"][k]) < 1e-5
     plugins = {v.metadata.plugin_data.plugin_name for e in events for v in e.summary.value}
     assert "hparams" in plugins
     session = [v.metadata.plugin_data.content for e in events for v in e.summary.value

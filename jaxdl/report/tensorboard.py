@@ -1,7 +1,8 @@
-"""TensorBoard event files of the per-epoch metrics: one TensorBoard run per replica.
+"""TensorBoard event files of the metrics: one TensorBoard run per replica, x axis the global step.
 
 `tb/<replica>/` holds replica k's scalars under the metric's own name
-(`test_acc`, `train_loss`, ...), so the seeds and swept values of a run overlay
+(`test_acc`, `train_loss`, ... at each epoch's last step; `step/train_loss` at
+every step), so the seeds and swept values of a run overlay
 on one chart, and its hyper-parameters (the swept values, the seed, the fixed
 settings) for TensorBoard's HParams dashboard; `tb/run/` holds the values of
 the whole program (epoch seconds, compile seconds, examples/s). Past
@@ -20,6 +21,7 @@ HPARAM_METRICS = ("test_acc", "val_acc", "train_acc", "train_loss")
 # Each TensorBoard run holds an open file and a writer thread: past this many replicas, their
 # scalars go to `run/` as `<metric>/r<k>` instead (a file-descriptor limit of 1024 is common).
 MAX_REPLICA_RUNS = 64
+STEP_LOSS = "step/train_loss"  # every step's batch loss (TensorBoard groups the tags by their prefix)
 
 HParamValues = Mapping[str, bool | str | float | int]
 
@@ -35,7 +37,7 @@ class EventWriter:
   """Writes each metrics record: a per-replica array [K] to each replica's run, a run-wide scalar to `run/`.
 
   replicas: each replica's hyper-parameters (e.g. {"lr": 0.1, "seed": 0, "model": "mlp", ...}).
-  purge_step: a resumed run's first epoch to write again (its events from there on are dropped).
+  purge_step: the first step a (re)started run writes (earlier runs' events from there on are dropped).
   """
 
   def __init__(self, logdir: str, is_writer: bool, replicas: Sequence[HParamValues],
@@ -65,9 +67,10 @@ class EventWriter:
       raise
 
   def write(self, record: dict[str, Any]) -> None:
+    """An epoch's record, at its global step (the x axis every chart shares)."""
     if self._run is None:
       return
-    step = record["epoch"]
+    step = record["step"]
     for name, value in record.items():
       values = np.asarray(value)
       if values.dtype.kind != "f" or name in ("epoch", "step"):
@@ -84,6 +87,20 @@ class EventWriter:
             self._replicas[k].add_scalar(name, float(v), step)
           else:
             self._run.add_scalar(f"{name}/r{k}", float(v), step)
+    for writer in (*self._replicas, self._run):
+      writer.flush()
+
+  def write_steps(self, first_step: int, losses: np.ndarray) -> None:
+    """Each step's training loss ([n, K]: steps first_step + 1 .. first_step + n) as `step/train_loss`."""
+    if self._run is None:
+      return
+    for i, row in enumerate(np.asarray(losses, dtype=float)):
+      for k, v in enumerate(row):
+        if np.isfinite(v):
+          if self._replicas:
+            self._replicas[k].add_scalar(STEP_LOSS, float(v), first_step + i + 1)
+          else:
+            self._run.add_scalar(f"{STEP_LOSS}/r{k}", float(v), first_step + i + 1)
     for writer in (*self._replicas, self._run):
       writer.flush()
 

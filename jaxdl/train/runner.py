@@ -1,9 +1,9 @@
 """Compiled epochs over K replicas: a Python loop of jitted steps, or one scan.
 
-Which is faster depends on the backend (../shared/DESIGN.md; measured in benchmarks/):
-on XLA:CPU a `lax.scan` over conv train steps ran 5-10x slower than the same
-step jitted and called from a Python loop, while on GPU/TPU the scanned epoch
-removes the per-step dispatch and wins. `epoch_runner="auto"` picks `loop` on
+Which is faster depends on the backend (benchmarks/cnn_epoch_speed.py; BUILD_NOTES.md,
+"Engine speed on CPU"): on XLA:CPU a `lax.scan` over conv train steps runs several
+times slower than the same step jitted and called from a Python loop, while on
+GPU/TPU the scanned epoch removes the per-step dispatch and wins. `epoch_runner="auto"` picks `loop` on
 CPU and `scan` elsewhere, and the run logs which. The K replicas are one
 program either way: vmapped, or (conv nets on CPU) unrolled, see `choose_batching`.
 """
@@ -35,9 +35,8 @@ def choose_batching(requested: str, program: ReplicaProgram, mesh: Mesh | None) 
   """How K replicas share one program: `jax.vmap`, or one copy of the step per replica.
 
   vmap turns K replicas of a convolution into one grouped convolution, which
-  XLA:CPU runs badly: 4 replicas of the benchmark CNN took 647 ms a step vmapped
-  and 245 ms unrolled (61 ms each, a single run's cost); for MLPs vmap was as fast
-  or faster (batched matrix products). So "auto" unrolls on CPU when the model has
+  XLA:CPU runs badly (several times a single run's step per replica; BUILD_NOTES.md,
+  "Replica batching on CPU"); for MLPs vmap is as fast or faster (batched matrix products). So "auto" unrolls on CPU when the model has
   a convolution kernel and there is no mesh, and vmaps otherwise.
   """
   if requested not in BATCHINGS:
@@ -83,19 +82,22 @@ class CompiledReplicas:
     self.init = jax.jit(jax.vmap(p.init), **out)
     self.permutations = jax.jit(
         jax.vmap(lambda key, epoch: epoch_permutation(key, epoch, n_train), in_axes=(0, None)), **out)
+    # A step gives the new state and each replica's batch loss [K] (the per-step training loss).
     if mesh is None:
-      vstep = over_replicas(p.train_step, in_axes=(0, 0, None, None, 0))
+      vstep = over_replicas(p.train_step_with_loss, in_axes=(0, 0, None, None, 0))
     else:
       rows = parallel.batch_sharding(mesh)
-      vstep = jax.vmap(lambda s, hp, x_all, y_all, perm: p.train_step(
+      vstep = jax.vmap(lambda s, hp, x_all, y_all, perm: p.train_step_with_loss(
           s, hp, parallel.ShardedRows(x_all, rows), parallel.ShardedRows(y_all, rows), perm),
           in_axes=(0, 0, None, None, 0), spmd_axis_name=parallel.REPLICA_AXIS)
     self.step = jax.jit(vstep, donate_argnums=(0,), **out)
 
-    def epoch(state: TrainState, hp: HParams, x_all, y_all) -> TrainState:
+    def epoch(state: TrainState, hp: HParams, x_all, y_all) -> tuple[TrainState, jax.Array]:
+      """The epoch's steps in one scan; the losses come back [K, steps] (replicas first, as sharded)."""
       perms = self.permutations(state.data_key, state.step[0] // p.steps_per_epoch)
-      body = lambda s, _: (vstep(s, hp, x_all, y_all, perms), None)  # noqa: E731
-      return jax.lax.scan(body, state, None, length=p.steps_per_epoch)[0]
+      body = lambda s, _: vstep(s, hp, x_all, y_all, perms)  # noqa: E731
+      state, losses = jax.lax.scan(body, state, None, length=p.steps_per_epoch)
+      return state, losses.T
 
     self.epoch = jax.jit(epoch, donate_argnums=(0,), **out)
     self.evaluate = jax.jit(over_replicas(p.evaluate, in_axes=(0, 0, None, None)), **out)
@@ -109,20 +111,24 @@ class CompiledReplicas:
     return parallel.put_global(tree, sharding)
 
   def run_epoch_loop(self, state: TrainState, hp: HParams, x_all, y_all,
-                     after_step: Callable[[TrainState], bool]) -> tuple[TrainState, bool]:
+                     after_step: Callable[[TrainState, list[jax.Array]], bool]
+                     ) -> tuple[TrainState, bool, list[jax.Array]]:
     """Steps the epoch that `state.step` is in, from where it stands, to its end.
 
-    `after_step(state)` is called after each step; returning True stops early
-    (a preemption), and this returns (state, interrupted).
+    `after_step(state, losses)` is called after each step with the losses [K] of this call's
+    steps so far (on the device); returning True stops early (a preemption). Returns
+    (state, interrupted, losses).
     """
     spe = self.program.steps_per_epoch
     step0 = int(state.step[0])
     perms = self.permutations(state.data_key, step0 // spe)
+    losses = []
     for _ in range(step0 % spe, spe):
-      state = self.step(state, hp, x_all, y_all, perms)
-      if after_step(state):
-        return state, True
-    return state, False
+      state, loss = self.step(state, hp, x_all, y_all, perms)
+      losses.append(loss)
+      if after_step(state, losses):
+        return state, True, losses
+    return state, False, losses
 
   def reset_epoch_sums(self, state: TrainState) -> TrainState:
     # Three separate buffers: the jitted step donates its state, and XLA refuses

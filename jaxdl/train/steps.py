@@ -85,7 +85,13 @@ class ReplicaProgram:
 
   def train_step(self, state: TrainState, hp: HParams, x_all: jax.Array, y_all: jax.Array,
                  perm: jax.Array) -> TrainState:
-    """One SGD step on batch number (step mod steps_per_epoch) of the epoch's permutation.
+    """One SGD step on batch number (step mod steps_per_epoch) of the epoch's permutation."""
+    return self.train_step_with_loss(state, hp, x_all, y_all, perm)[0]
+
+  def train_step_with_loss(self, state: TrainState, hp: HParams, x_all: jax.Array, y_all: jax.Array,
+                           perm: jax.Array) -> tuple[TrainState, jax.Array]:
+    """`train_step`, and the step's batch loss (NaN where the step was not applied), which the
+    runner collects for the per-step training loss (TensorBoard).
 
     A replica that is diverged or stopped keeps its parameters; a step whose
     loss or new parameters are not finite is not applied and marks the
@@ -123,7 +129,7 @@ class ReplicaProgram:
         epoch_examples=state.epoch_examples + jnp.where(apply, b, 0).astype(jnp.float32),
         grad_norm=jnp.where(state.active, global_norm(grads), state.grad_norm),
         update_norm=jnp.where(apply, global_norm(updates), state.update_norm),
-    )
+    ), jnp.where(apply, loss, jnp.nan)
 
   def objective(self, params: Any, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array,
                 dropout_key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, Any]]:

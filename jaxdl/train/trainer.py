@@ -249,14 +249,13 @@ def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
   """The epoch loop: train, evaluate, log, checkpoint; stops early on a preemption signal."""
   cfg, rundir, ckpt, state = run.cfg, run.rundir, run.ckpt, run.state
   is_writer = jax.process_index() == 0
-  # Events are logged per epoch: a resume drops those it is about to write again (all, if it
-  # stopped inside the first epoch: epoch 1's may have been written after its last checkpoint).
-  next_epoch = (run.history[-1]["epoch"] + 1 if run.history else 1) if run.restored else None
+  # Events are logged at the global step: a (re)start drops those after the step it starts from,
+  # which a killed run may have written after its last checkpoint.
   status, events = RunStatus.INCOMPLETE, None
   try:
     if rundir:
       events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, _tensorboard_hparams(cfg, run.replicas),
-                           purge_step=next_epoch)
+                           purge_step=int(state.step[0]) + 1)
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
     echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(run.mesh)}, "
          f"epoch runner '{choose_runner(cfg.epoch_runner)}' ({jax.default_backend()}), "
@@ -311,15 +310,29 @@ def _train_epoch(run: _Run, state: TrainState, preempt: PreemptionFlag, echo, ep
   # The scanned epoch starts at an epoch boundary; a mid-epoch checkpoint (the loop
   # runner's, e.g. saved on CPU and resumed on GPU) is first stepped to the boundary.
   if choose_runner(cfg.epoch_runner) == "scan" and int(state.step[0]) % spe == 0:
-    state = run.compiled.epoch(state, run.hp, *run.train)
+    state, losses = run.compiled.epoch(state, run.hp, *run.train)
+    if events:
+      events.write_steps(first_step, np.asarray(jax.device_get(losses)).T)
     interrupted = parallel.any_process(preempt.requested)
   else:
-    def after_step(s: TrainState) -> bool:
+    written = 0  # how many of this call's step losses are in the event files
+
+    def write_losses(losses: list[jax.Array]) -> None:
+      # Before each checkpoint: a killed run's events then reach at least its last checkpoint
+      # (the restart purges those after it).
+      nonlocal written
+      if events and len(losses) > written:
+        events.write_steps(first_step + written, np.stack(jax.device_get(losses[written:])))
+      written = len(losses)
+
+    def after_step(s: TrainState, losses: list[jax.Array]) -> bool:
       step = int(s.step[0])
       if ckpt and cfg.checkpoint_every_steps and step % cfg.checkpoint_every_steps == 0 and step % spe:
+        write_losses(losses)
         ckpt.save(s, {"step": step})
       return parallel.any_process(preempt.requested)  # all processes stop at the same step
-    state, interrupted = run.compiled.run_epoch_loop(state, run.hp, *run.train, after_step)
+    state, interrupted, losses = run.compiled.run_epoch_loop(state, run.hp, *run.train, after_step)
+    write_losses(losses)
   if interrupted and int(state.step[0]) % spe:
     if ckpt:
       ckpt.save(state, {"step": int(state.step[0])})
