@@ -9,7 +9,8 @@ one study's failure is reported and the others still run; `experiments.train`
 runs its preset of the same name. Studies resume from their cell
 directories, so running the same command again after a kill continues where
 it stopped (finished cells are not trained again). The collected tables and
-claim verdicts go to `<root>/SUMMARY.md` and are printed; the exit code is
+claim verdicts go to `<root>/SUMMARY.md` and are printed, the HTML report of every
+study to `<root>/index.html` (`experiments.report`); the exit code is
 non-zero if any study failed. SIGTERM or SIGINT to run_all (e.g. from `timeout`)
 is passed on to the running study, which checkpoints and exits; run_all then
 exits 3 (interrupted) without starting the next study.
@@ -25,12 +26,14 @@ import time
 
 from absl import app, flags
 
+import experiments
+
 from experiments import common
 from experiments.common import parse_flags, show_in_help
 from jaxdl.report.claims import VERDICTS
 
-STUDIES = ["train", "init_study", "vanishing_gradients", "dropout_vs_batchnorm", "ablation_ladder",
-           "fgsm_adversarial", "dilated_convs", "optimizers", "approximation", "losses"]
+# The single training run first (its preset of the variant's name), then every study.
+STUDIES = ["train", *experiments.STUDIES]
 
 flags.DEFINE_enum("variant", "quick", ["smoke", "quick", "full"], "Config variant of every study.")
 flags.DEFINE_string("workdir", "runs/all", "Root: each study writes <workdir>/<variant>/<study>.")
@@ -131,6 +134,11 @@ def main(argv):
     f.write(summary)
   print("\n" + summary)
   print(f"summary written to {os.path.join(root, 'SUMMARY.md')}")
+  # The HTML report of every study that made its report (a failed one is left out, and said so above).
+  reported = [name for name in FLAGS.only or STUDIES if name != "train" and name not in failed]
+  if reported and subprocess.run(
+      [sys.executable, "-m", "experiments.report", f"--workdir={root}"]).returncode:
+    failed.append("report")
   if failed:
     sys.exit(f"error: {len(failed)} study(ies) failed: {', '.join(failed)}")
 

@@ -31,9 +31,9 @@ from experiments import common
 from experiments.common import parse_flags, run_cleanly, show_in_help
 from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
-from jaxdl.report.rundir import RunDir, write_json
+from jaxdl.report.rundir import PROVENANCE, RunDir, write_json
 from jaxdl.study import Cell, Report, Study, StudyInterrupted, load_records, run_cells, select_cells
-from jaxdl.study.records import CELLS_DIR
+from jaxdl.study.records import CELLS_DIR, cells_summary
 from jaxdl.study.runner import is_finished
 from jaxdl.train.compile_clock import compile_totals, compiles_by_program
 from jaxdl.train.config import as_tuples
@@ -151,11 +151,23 @@ def run(study: Study, argv: list[str]) -> int:
     return 0
   report = Report(workdir)
   study.report(config, load_records(workdir, [c.name for c in cells]), report)
-  report.write()
+  report.write(about(study, config, workdir, [c.name for c in cells]))
   compiling = compile_report(workdir)
   print(f"\n{study.name}: {time.time() - start:.0f} s ({compiling}); outputs in {workdir} "
         f"(cells in {os.path.join(workdir, CELLS_DIR)})")
   return 0
+
+
+def about(study: Study, config: ConfigDict, workdir: str, names: Sequence[str]) -> dict:
+  """What report.json says of the run besides its results: the study, its settings, how and where its
+  cells ran (the study's provenance, as its last start saved it) and their time."""
+  with open(os.path.join(workdir, "config.json")) as f:
+    origin = json.load(f).get(PROVENANCE, {})
+  made = provenance()
+  return {"study": study.name, "title": study.title, "variant": origin.get("config_variant"),
+          "config": config.to_dict(), "run": origin, "cells": cells_summary(workdir, names),
+          "report": {"commit": made["commit"], "dirty": made["dirty"], "time_utc": made["time_utc"],
+                     "report_only": bool(FLAGS.report_only)}}
 
 
 def compile_report(workdir: str) -> str:
@@ -165,7 +177,8 @@ def compile_report(workdir: str) -> str:
   by_program = sorted(compiles_by_program().items(), key=lambda item: -item[1].seconds)
   if jax.process_index() == 0:
     write_json(os.path.join(workdir, "compiles.json"), {
-        "programs": total.count, "seconds": round(total.seconds, 3),
-        "by_program": [{"name": name, "count": t.count, "seconds": round(t.seconds, 3)} for name, t in by_program]})
-  return f"compiling {total.seconds:.0f} s, {total.count} programs: compiles.json"
+        "programs": total.count, "cached": total.cached, "seconds": round(total.seconds, 3),
+        "by_program": [{"name": name, "count": t.count, "cached": t.cached, "seconds": round(t.seconds, 3)}
+                       for name, t in by_program]})
+  return f"compiling {total.seconds:.0f} s, {total.describe()}: compiles.json"
 

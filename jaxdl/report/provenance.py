@@ -39,6 +39,15 @@ def versions() -> dict[str, str | None]:
   return out
 
 
+def command() -> str:
+  """The command line as typed: `python -m <module> ...` for a module run with -m (whose argv[0] is
+  its file's absolute path, which says nothing on another machine)."""
+  spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+  name = spec.name.removesuffix(".__main__") if spec is not None else None
+  start = ["-m", name] if name else sys.argv[:1]
+  return shlex.join([os.path.basename(sys.executable), *start, *sys.argv[1:]])
+
+
 def host() -> dict[str, Any]:
   """The machine the process runs on: CPU model, cores this process may use, memory (GiB)."""
   model = platform.processor() or platform.machine()
@@ -59,7 +68,7 @@ def host() -> dict[str, Any]:
 def provenance(**extra: Any) -> dict[str, Any]:
   """The provenance record saved with every run (`extra`: e.g. the config variant)."""
   devices = jax.devices()
-  return {"command": shlex.join([os.path.basename(sys.executable), *sys.argv]),
+  return {"command": command(),
           "cwd": os.getcwd(),
           "time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
           **git_state(), "versions": versions(),

@@ -90,6 +90,25 @@ def load_record(workdir: str, name: str) -> CellRecord:
                     measurements, results)
 
 
+def cells_summary(workdir: str, names: Sequence[str]) -> dict[str, Any]:
+  """The cells' time (each one's timing.json; None where it has none) and the commits they ran at."""
+  by_cell = []
+  for name in names:
+    path = cell_dir(workdir, name)
+    timing_path = os.path.join(path, TIMING)
+    timing = read_json(timing_path) if os.path.exists(timing_path) else {}
+    config_path = os.path.join(path, "config.json")
+    origin = read_json(config_path).get(PROVENANCE, {}) if os.path.exists(config_path) else {}
+    by_cell.append({"name": name, "seconds": timing.get("seconds"), "compile_seconds": timing.get("compile_seconds"),
+                    "programs": timing.get("programs"), "cached_programs": timing.get("cached_programs"),
+                    "runs": timing.get("runs"), "commit": origin.get("commit")})
+  timed = [c for c in by_cell if c["seconds"] is not None]
+  total = lambda key: round(sum(c[key] for c in timed), 3) if timed else None  # noqa: E731
+  return {"count": len(by_cell), "timed": len(timed), "seconds": total("seconds"),
+          "compile_seconds": total("compile_seconds"), "programs": total("programs"),
+          "commits": sorted({c["commit"] for c in by_cell if c["commit"]}), "by_cell": by_cell}
+
+
 def load_records(workdir: str, names: Sequence[str]) -> dict[str, CellRecord]:
   """The records of `names`; an unfinished cell is an error that names it and how to finish it."""
   return {name: load_record(workdir, name) for name in names}

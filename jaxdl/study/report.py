@@ -1,7 +1,9 @@
 """A study's report: its tables, figures and claim verdicts, printed and written to the workdir.
 
 Written by process 0 only. Files: table.md and table.csv (every table, titled),
-claims.json (every verdict with its numbers), and the figures as PNG.
+claims.json (every verdict with its numbers), the figures as PNG, and report.json:
+all of these with the study's settings, provenance and timing in one document,
+from which `experiments.report` makes the study's page and the HTML report.
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ import jax
 
 from jaxdl.report import tables
 from jaxdl.report.claims import Claim, report_claims
-from jaxdl.report.rundir import write_atomic
+from jaxdl.report.rundir import write_atomic, write_json
+
+REPORT_JSON = "report.json"
 
 
 class Report:
@@ -41,8 +45,9 @@ class Report:
     return "".join(f"## {title}\n\n{tables.markdown_table(header, rows)}\n"
                    for title, header, rows in self._tables)
 
-  def write(self) -> list[dict[str, Any]]:
-    """Prints the tables and verdicts; writes table.md, table.csv and claims.json."""
+  def write(self, about: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Prints the tables and verdicts; writes table.md, table.csv, claims.json and, with
+    `about` (the study, its config, provenance, timing), report.json."""
     markdown = self.markdown()
     self._echo(markdown)
     path = os.path.join(self.workdir, "claims.json") if self.is_writer else None
@@ -53,4 +58,9 @@ class Report:
           f"# {title}\n{tables.csv_table(header, rows)}" for title, header, rows in self._tables))
       for path in self.figures:
         self._echo(f"figure: {path}")
+      if about is not None:
+        write_json(os.path.join(self.workdir, REPORT_JSON), {
+            **about, "claims": records, "figures": [os.path.basename(p) for p in self.figures],
+            "tables": [{"title": title, "header": header, "rows": [[str(v) for v in row] for row in rows]}
+                       for title, header, rows in self._tables]})
     return records

@@ -88,7 +88,7 @@ def run_cells(cells: Sequence[Cell], selected: Sequence[Cell], workdir: str,
       status = _run_measure_cell(CellContext(workdir, cells, cell, trained), cell, workdir, provenance)
     spent, seconds = compile_totals() - compiled, time.time() - start
     add_timing(cell_dir(workdir, cell.name), seconds, spent)
-    echo(f"{prefix} {status} in {seconds:.1f} s (compiling {spent.seconds:.1f} s: {spent.count} programs)")
+    echo(f"{prefix} {status} in {seconds:.1f} s (compiling {spent.seconds:.1f} s: {spent.describe()})")
     if status == RunStatus.INCOMPLETE:
       raise StudyInterrupted(f"cell {cell.name!r} was interrupted; its checkpoint is saved in "
                              f"{cell_dir(workdir, cell.name)}: run the same command again to resume")
@@ -104,7 +104,8 @@ def add_timing(path: str, seconds: float, compiled: CompileTotals) -> None:
   write_json(timing_path, {
       "seconds": round(earlier.get("seconds", 0.0) + seconds, 3),
       "compile_seconds": round(earlier.get("compile_seconds", 0.0) + compiled.seconds, 3),
-      "programs": earlier.get("programs", 0) + compiled.count, "runs": earlier.get("runs", 0) + 1})
+      "programs": earlier.get("programs", 0) + compiled.count,
+      "cached_programs": earlier.get("cached_programs", 0) + compiled.cached, "runs": earlier.get("runs", 0) + 1})
 
 
 def _run_train_cell(cell: TrainCell, workdir: str, echo: Callable[[str], None],

@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 from experiments.configs import train_config
-from jaxdl.report import tables
+from jaxdl.report import plots, tables
 from jaxdl.report.claims import Claim
 from jaxdl.study import MeasureCell, Study, TrainCell
 
@@ -22,6 +22,13 @@ def cells(config):
                                 needs=tuple(c.name for c in trained))]
 
 
+def _plot_accuracies(path, accuracies):
+  fig, ax = plots.plt.subplots(figsize=(3, 2.5))
+  ax.bar(list(accuracies), [100 * v for v in accuracies.values()])
+  ax.set_ylabel("test accuracy (%)")
+  plots.save(fig, path)
+
+
 def report(config, records, out):
   out.table("test accuracy", ["cell", "test acc (%)"],
             [[name, tables.mean_std_text([r["test_acc"] for r in rec.replicas], 100)]
@@ -29,6 +36,7 @@ def report(config, records, out):
   acc = records["accuracies"].results
   out.claims([Claim("fixture", "the larger lr reaches a higher test accuracy",
                     acc["lr_large"] > acc["lr_small"], ", ".join(f"{k} {v:.4f}" for k, v in acc.items()))])
+  out.figure("accuracies.png", _plot_accuracies, acc)
 
 
 STUDY = Study("study_fixture", "Test fixture: two learning rates on synthetic data",
