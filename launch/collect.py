@@ -94,26 +94,28 @@ def varying_keys(rows: Sequence[dict[str, Any]]) -> list[str]:
   return [k for k in keys if len({json.dumps(c.get(k)) for c in configs}) > 1]
 
 
-def bar_figure(path: str, labels: Sequence[str], means: Sequence[float], stds: Sequence[float],
-               notes: Sequence[str], ylabel: str) -> None:
-  """One bar per run (mean +/- std over its replicas); a run without a value is an
-  empty hatched bar, and any run with a note (diverged, failed) carries it in red."""
+def sweep_figure(path: str, labels: Sequence[str], means: Sequence[float], stds: Sequence[float],
+                 notes: Sequence[str], ylabel: str) -> None:
+  """One point per run (mean, with the std over its replicas as an error bar) on an axis fitted to the
+  values (a bar from 0 would flatten the differences a sweep is about); a run without a value is a
+  red x at the bottom, and any run with a note (diverged, failed) carries it in red."""
   fig, ax = plots.plt.subplots(figsize=(max(4.0, 0.9 * len(labels) + 1.5), 4.0))
   finite = [m for m in means if m == m]
-  top = max(finite) if finite else 100.0
-  for i, (mean, std, note) in enumerate(zip(means, stds, notes)):
+  for i, (mean, std) in enumerate(zip(means, stds)):
     if mean == mean:  # not NaN
-      ax.bar(i, mean, yerr=std if std == std else 0, color="tab:blue", capsize=3)
-    else:
-      ax.bar(i, top, fill=False, hatch="//", edgecolor="tab:red")
+      ax.errorbar(i, mean, yerr=std if std == std else 0, fmt="o", color="tab:blue", capsize=3)
+  plots.percent_axis(ax, ylabel)
+  bottom = ax.get_ylim()[0] if finite else 0.0
+  for i, (mean, note) in enumerate(zip(means, notes)):
+    if mean != mean:
+      ax.plot(i, bottom, "x", color="tab:red", markersize=9, clip_on=False)
     if note:
-      ax.text(i, (mean if mean == mean else top) * 0.5, note, rotation=90, ha="center", va="center",
-              color="tab:red", fontsize=7)
+      ax.annotate(note, (i, mean if mean == mean else bottom), xytext=(0, 8), textcoords="offset points",
+                  rotation=90, ha="center", va="bottom", color="tab:red", fontsize=7)
+  ax.set_xlim(-0.5, len(labels) - 0.5)
   ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
-  ax.set_ylabel(ylabel)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plots.plt.close(fig)
+  ax.set_xlabel("run")
+  plots.save(fig, path)
 
 
 def collect(paths: Sequence[str], out_dir: str) -> str:
@@ -139,10 +141,10 @@ def collect(paths: Sequence[str], out_dir: str) -> str:
   metric = "test_acc" if "test_acc" in metrics else (metrics[-1] if metrics else None)
   if metric:
     labels = [r["run"] for r in rows]
-    bar_figure(os.path.join(out_dir, "sweep.png"), labels,
-                          [100 * r[metric][0] for r in rows], [100 * r[metric][1] for r in rows],
-                          [status_cell(r) if r["status"] != "done" or r["diverged_steps"] else ""
-                           for r in rows], ylabel=f"{metric.replace('_', ' ')} (%)")
+    sweep_figure(os.path.join(out_dir, "sweep.png"), labels,
+                 [100 * r[metric][0] for r in rows], [100 * r[metric][1] for r in rows],
+                 [status_cell(r) if r["status"] != "done" or r["diverged_steps"] else "" for r in rows],
+                 ylabel=plots.metric_label(metric))
   return table
 
 

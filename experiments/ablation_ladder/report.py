@@ -40,22 +40,27 @@ def ladder_table(datasets: Sequence[str], rows: Sequence[RungResult]) -> tuple[l
 
 
 def plot_ladder(path: str, ladder: str, datasets: Sequence[str], rows: Sequence[RungResult]) -> None:
-  """Mean ± std (%) per rung and dataset, with the book's MNIST numbers where the ladder has them all."""
+  """Mean ± std (%) per rung, one panel per dataset, with the book's MNIST numbers where the ladder has
+  them all. Each panel's accuracy axis spans its own values (not 0-100, nor a shared range across datasets
+  several points apart): the ladder is about steps of a few tenths of a point."""
   names = rung_names(rows)
-  fig, ax = plots.plt.subplots(figsize=(1.1 * len(names) + 3, 3.8))
-  for d in datasets:
+  books = [find(rows, datasets[0], n).book for n in names]
+  fig, axes = plots.plt.subplots(1, len(datasets), figsize=(len(datasets) * (0.75 * len(names) + 2.5), 3.8),
+                                 squeeze=False)
+  for i, (ax, d) in enumerate(zip(axes[0], datasets)):
     stats = [tables.mean_std(find(rows, d, n).accs) for n in names]
     ax.errorbar(range(len(names)), [100 * m for m, _, _ in stats], yerr=[100 * s for _, s, _ in stats],
-                marker="o", capsize=3, label=d)
-  books = [find(rows, datasets[0], n).book for n in names]
-  if "mnist" in datasets and all(b is not None for b in books):
-    ax.plot(range(len(names)), books, "k--", marker="x", label="book (MNIST)")
-  ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-  ax.set_xlabel("rung (each adds one idea to the one before)")
-  ax.set_ylabel("test accuracy at best validation (%)")
-  ax.set_title(ladder)
-  ax.legend(fontsize=8)
-  plots.save(fig, path)
+                marker="o", capsize=3, color=f"C{i}", label="measured\n(mean ± std over seeds)")
+    if d == "mnist" and all(b is not None for b in books):
+      ax.plot(range(len(names)), books, "k--", marker="x", label="book (MNIST)")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_xlabel("rung (each adds one idea to the one before)")
+    ax.set_ylabel("test accuracy at best validation (%)")
+    plots.percent_axis(ax)
+    ax.set_title(plots.words(d))
+    plots.outside_legend(ax, fontsize=8)
+  fig.suptitle(f"Ablation ladder {plots.words(ladder)}")
+  plots.save(fig, path, outside_legends=True)
 
 
 def report(config: ConfigDict, records: Mapping[str, CellRecord], out: Report) -> None:

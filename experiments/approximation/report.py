@@ -115,6 +115,7 @@ def _region_panel(ax, region: Sequence[Sequence[float]], title: str):
   ax.set_xlabel("x1")
   ax.set_ylabel("x2")
   ax.set_title(title, fontsize=10)
+  plots.image_axes(ax)
   return im
 
 
@@ -148,8 +149,8 @@ def plot_fits(path: str, sweep: Sequence[dict[str, Any]], targets: Sequence[str]
     ax.set_ylabel("f(x)")
     name = {"sawtooth": f"sawtooth (k={sawtooth_k}, {2 ** sawtooth_k} pieces)", "smooth": "sine"}.get(target, target)
     ax.set_title(f"One hidden layer fitted to the {name} (first seed)", fontsize=10)
-    ax.legend(fontsize=7, loc="best")
-  plots.save(fig, path)
+  plots.outside_legend(np.atleast_1d(axes)[-1], fontsize=7)  # the same widths in every panel; fits fill each
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_error_vs_width(path: str, sweep: Sequence[dict[str, Any]], targets: Sequence[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 from ml_collections import ConfigDict
 
 from experiments.dilated_convs import claims
@@ -91,9 +90,9 @@ def plot_erf(path: str, erf: Mapping[str, Any]) -> None:
     ax.set_ylim(1e-6, 1)
     ax.set_xlabel("input position - centre (positions)")
     ax.set_ylabel("ERF (share of mean |gradient|)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    plots.integer_epochs(ax)  # positions
     ax.set_title(f"ERF per depth: {name}")
-    ax.legend(fontsize=7)
+    plots.outside_legend(ax, where="below", ncol=4, fontsize=7)
   ctx = np.asarray(erf[CONTEXT_MODULE])  # [rows, columns]
   half_rows, half_cols = ctx.shape[0] // 2, ctx.shape[1] // 2
   im = axes[2].imshow(np.log10(ctx + 1e-12), vmin=-8, cmap="viridis", origin="upper",
@@ -102,5 +101,6 @@ def plot_erf(path: str, erf: Mapping[str, Any]) -> None:
   axes[2].set_xlabel("input column - centre (px)")
   axes[2].set_ylabel("input row - centre (px)")
   axes[2].set_title(f"{CONTEXT_MODULE}, last layer: ERF")
+  plots.image_axes(axes[2])
   fig.colorbar(im, ax=axes[2], label="log10 ERF (share of mean |gradient|)")
-  plots.save(fig, path)
+  plots.save(fig, path, outside_legends=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 from ml_collections import ConfigDict
 
 from experiments.dropout_vs_batchnorm import claims
@@ -101,7 +100,9 @@ def plot_val_curves(path: str, rows: Rows, recipe_curves: Mapping[str, np.ndarra
   ax.set_title("recipe (mean over seeds)")
   ax.set_xlabel("epoch")
   ax.set_ylabel("validation accuracy (%)")
-  ax.legend(fontsize=7)
+  plots.integer_epochs(ax)
+  plots.percent_axis(ax)
+  plots.outside_legend(ax, where="below", ncol=2, fontsize=7)
   for ax, net in zip(axes[0], nets):
     for reg in REGULARIZERS:
       members = group(rows, net=net, regularizer=reg, lr_mult=1.0)
@@ -110,9 +111,10 @@ def plot_val_curves(path: str, rows: Rows, recipe_curves: Mapping[str, np.ndarra
         ax.plot(np.arange(1, len(curve) + 1), 100 * curve, marker="o", ms=3, label=reg)
     target = group(rows, net=net)[0]["target_val_acc"]
     ax.axhline(100 * target, color="gray", ls=":", lw=1, label="target (none seeds' lowest best val acc)")
-    ax.set_title(f"{net} (base lr, mean over seeds)")
+    ax.set_title(f"{plots.words(net)} (base lr, mean over seeds)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (%)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7)
-  plots.save(fig, path)
+    plots.integer_epochs(ax)
+    plots.percent_axis(ax)
+    plots.outside_legend(ax, where="below", ncol=2, fontsize=7)
+  plots.save(fig, path, outside_legends=True)

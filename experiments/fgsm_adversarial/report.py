@@ -14,10 +14,6 @@ from jaxdl.report.tables import mean_std, mean_std_text
 from jaxdl.study import CellRecord, Report
 from jaxdl.train import RunStatus
 
-# Labels as the figure names them (MNIST's classes are their digits).
-CLASS_NAMES = {"fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                                 "Sneaker", "Bag", "Ankle boot")}
-
 
 def gather(records: Mapping[str, CellRecord]) -> dict[str, Any]:
   """Per net: clean / FGSM / sweep / PGD statistics and its diverged replicas; transfer; the
@@ -124,7 +120,7 @@ def plot_sweep(path: str, r: dict[str, Any]) -> None:
     ax.set_ylabel(label)
     ax.set_ylim(0, 100)
   axes[0].legend(fontsize=8)
-  fig.suptitle(f"FGSM on {r['settings']['dataset']}")
+  fig.suptitle(f"FGSM on {plots.words(r['settings']['dataset'])}")
   plots.save(fig, path)
 
 
@@ -145,21 +141,21 @@ def plot_robustness(path: str, r: dict[str, Any]) -> None:
   ax.set_xlabel("epoch (0: at init)")
   ax.set_ylabel("accuracy on the probe (%)")
   ax.set_ylim(0, 100)
-  ax.legend(fontsize=7, ncol=2)
+  plots.integer_epochs(ax)
+  plots.outside_legend(ax, fontsize=7)
   ax.set_title("Robustness over adversarial training: PGD (solid) and FGSM (dashed)")
-  plots.save(fig, path)
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_panda(path: str, r: dict[str, Any]) -> None:
   """Clean image, perturbation, adversarial image (one row per net), predicted classes and confidences."""
   plt = plots.plt
   rows, eps = r["panda"], r["settings"]["eps"]
-  names = CLASS_NAMES.get(r["settings"]["dataset"])
-  label = lambda c: names[c] if names else str(c)  # noqa: E731
+  label = functools.partial(plots.class_name, r["settings"]["dataset"])
   fig, axes = plt.subplots(len(rows), 3, figsize=(7.5, 2.6 * len(rows)), squeeze=False)
   for ax_row, p in zip(axes, rows):
     clean, adv = np.asarray(p["clean"])[..., 0], np.asarray(p["adversarial"])[..., 0]
-    panels = [(clean, f"{p['family']}: \"{label(p['clean_pred'])}\"\n{p['clean_conf']:.1%} confidence",
+    panels = [(clean, f"{plots.words(p['family'])}: \"{label(p['clean_pred'])}\"\n{p['clean_conf']:.1%} confidence",
                "gray"),
               (adv - clean, f"+ eps * sign(grad)\n(eps={eps:g} of the pixel range)", "coolwarm"),
               (adv, f"= \"{label(p['adv_pred'])}\"\n{p['adv_conf']:.1%} confidence", "gray")]

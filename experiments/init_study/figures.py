@@ -5,7 +5,6 @@ import textwrap
 from typing import Mapping
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
 from experiments.init_study.analysis import mean_over_seeds
 from jaxdl.report import plots
@@ -15,22 +14,21 @@ Series = Mapping[str, Mapping[str, np.ndarray]]  # panel title -> line label -> 
 
 def _panels(count: int, title: str):
   fig, axes = plots.plt.subplots(1, count, figsize=(5.5 * count, 4), squeeze=False)
-  fig.suptitle(textwrap.fill(title, 45 * count))
+  fig.suptitle(textwrap.fill(plots.title_words(title), 45 * count))
   return fig, axes[0]
 
 
 def _axes(ax, xlabel: str, ylabel: str, title: str, count: int, drawn: list[np.ndarray]) -> None:
-  """Integer ticks 1..count on x; a log y scale where the drawn values span more than a decade."""
+  """Integer ticks 1..count on x; a log y scale where the drawn values span more than a decade;
+  the legend below the panel (the lines fill it; a panel's labels may differ, e.g. '(diverged)')."""
   values = np.concatenate([v.ravel() for v in drawn]) if drawn else np.array([])
-  values = values[np.isfinite(values) & (values > 0)]
-  if values.size and values.max() / values.min() > 10:
-    ax.set_yscale("log")
+  plots.log_if_spans_decades(ax, values[np.isfinite(values) & (values > 0)])
   ax.set_xlim(0.5, count + 0.5)
-  ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+  plots.integer_epochs(ax)
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   ax.set_title(title)
-  ax.legend(fontsize=7)
+  plots.outside_legend(ax, where="below", ncol=2, fontsize=7)
 
 
 def per_layer(path: str, series: Series, ylabel: str, title: str, dashed: Series | None = None) -> None:
@@ -46,7 +44,7 @@ def per_layer(path: str, series: Series, ylabel: str, title: str, dashed: Series
         drawn.append(np.where(np.asarray(dashed[group][label], float) > 0, dashed[group][label], np.nan))
         ax.plot(np.arange(1, len(drawn[-1]) + 1), drawn[-1], "--", color=f"C{i}", alpha=0.6)
     _axes(ax, "hidden layer", ylabel, group, max((len(v) for v in drawn), default=1), drawn)
-  plots.save(fig, path)
+  plots.save(fig, path, outside_legends=True)
 
 
 def training_loss(path: str, series: Series, title: str) -> None:
@@ -63,4 +61,4 @@ def training_loss(path: str, series: Series, title: str) -> None:
         ax.plot([], [], label=f"{label} (diverged)")
     epochs = max((len(np.asarray(c)) for c in lines.values()), default=1)
     _axes(ax, "epoch", "training loss (nats, cross-entropy)", group, epochs, drawn)
-  plots.save(fig, path)
+  plots.save(fig, path, outside_legends=True)

@@ -132,7 +132,7 @@ def plot_gradients(path: str, gradients: Mapping[str, Any], neuron: Sequence[Map
   axes[0].set_xlabel("pre-activation z")
   axes[0].set_ylabel("|dC/dz| (target y = 0)")
   axes[0].set_title("Gradient of a sigmoid output's loss")
-  axes[0].legend(fontsize=8, loc="lower left")
+  plots.outside_legend(axes[0], where="below", ncol=1, fontsize=8)  # the curves reach every corner
   for r in neuron:
     label = f"{LOSS_LABELS[r['loss']]}, lr {r['lr']:g}"
     epochs = np.arange(len(r["cost"]))
@@ -146,8 +146,9 @@ def plot_gradients(path: str, gradients: Mapping[str, Any], neuron: Sequence[Map
   axes[2].set_title("Nielsen's neuron: output (target 0)")
   for ax in axes[1:]:
     ax.set_xlabel("epoch")
-    ax.legend(fontsize=8)
-  plots.save(fig, path)
+    plots.integer_epochs(ax)
+  plots.outside_legend(axes[2], fontsize=8)  # the same runs in both neuron panels
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_saturation(path: str, rows: Mapping[tuple[str, str], Mapping[str, Any]]) -> None:
@@ -161,11 +162,12 @@ def plot_saturation(path: str, rows: Mapping[tuple[str, str], Mapping[str, Any]]
     ax.fill_between(epochs, curves.min(1), curves.max(1), color=line.get_color(), alpha=0.15)
   ax.axhline(100 * claims.TARGET_ACC, color="gray", ls=":", lw=1, label=f"target {100 * claims.TARGET_ACC:g}%")
   ax.set_xlabel("epoch")
+  plots.integer_epochs(ax)
   ax.set_ylabel("validation accuracy (%)")
   ax.set_ylim(0, 100)
   ax.set_title("MNIST sigmoid MLP: squared error vs cross-entropy (seed mean, range shaded)", fontsize=10)
-  ax.legend(fontsize=7, loc="center left")
-  plots.save(fig, path)
+  plots.outside_legend(ax, fontsize=7)
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_reliability(path: str, calibration: Mapping[str, Sequence[Mapping[str, Any]]], eps: float) -> None:
@@ -181,9 +183,9 @@ def plot_reliability(path: str, calibration: Mapping[str, Sequence[Mapping[str, 
                       for r in reps], axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
       accuracy = correct / count
-    centres, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    centres, width = 100 * (edges[:-1] + edges[1:]) / 2, 100 * np.diff(edges)  # confidence in %, as the table
     top.bar(centres, 100 * np.nan_to_num(accuracy), width=width, edgecolor="black", lw=0.5, label="accuracy in bin")
-    top.plot([0, 1], [0, 100], color="red", ls="--", lw=1, label="perfect calibration")
+    top.plot([0, 100], [0, 100], color="red", ls="--", lw=1, label="perfect calibration")
     ece = np.mean([r["ece"] for r in reps])
     title = "no label smoothing" if arm == "plain" else f"label smoothing {eps:g}"
     top.set_title(f"{title}: ECE {100 * ece:.2f}% (seed mean)")
@@ -192,6 +194,6 @@ def plot_reliability(path: str, calibration: Mapping[str, Sequence[Mapping[str, 
     top.legend(fontsize=7, loc="upper left")
     bottom.bar(centres, 100 * count / count.sum(), width=width, color="gray", edgecolor="black", lw=0.5)
     bottom.set_ylabel("predictions (%)")
-    bottom.set_xlabel("confidence (largest softmax probability)")
-    bottom.set_xlim(0, 1)
+    bottom.set_xlabel("confidence (largest softmax probability, %)")
+    bottom.set_xlim(0, 100)
   plots.save(fig, path)

@@ -47,6 +47,7 @@ def _contours(ax, runs: SurfaceRuns) -> None:
   ax.set_ylim(y0, y1)
   ax.set_xlabel("x")
   ax.set_ylabel("y")
+  plots.image_axes(ax)
 
 
 def _path(runs: SurfaceRuns, name: str, lr: float) -> np.ndarray:
@@ -75,7 +76,7 @@ def plot_surface(path: str, runs: SurfaceRuns, claim_lr: float, adadelta_lr: flo
             label="start")
     ax.set_title(f"{runs.surface.title}:\n{title}, {runs.spec['steps']} steps", fontsize=10)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
-  plots.save(fig, path)
+  plots.save(fig, path, outside_legends=True)
 
 
 def animate_surface(path: str, runs: SurfaceRuns, claim_lr: float, adadelta_lr: float, frames: int = 60) -> None:
@@ -83,7 +84,7 @@ def animate_surface(path: str, runs: SurfaceRuns, claim_lr: float, adadelta_lr: 
 
   The contours and legend are drawn once; each frame redraws only the paths on a copy of them (a full
   matplotlib redraw per frame took seconds)."""
-  fig, ax = plots.plt.subplots(figsize=(7, 5.5), dpi=70)
+  fig, ax = plots.plt.subplots(figsize=(7, 6.3), dpi=70)
   _contours(ax, runs)
   steps = np.asarray(runs.results["path_steps"])
   lines, heads, paths = [], [], []
@@ -92,7 +93,8 @@ def animate_surface(path: str, runs: SurfaceRuns, claim_lr: float, adadelta_lr: 
     paths.append(_path(runs, name, lr))
     lines.append(ax.plot([], [], color=COLORS.get(name), lw=1.4, label=f"{LABELS.get(name, name)} (lr {lr:g})")[0])
     heads.append(ax.plot([], [], marker="o", color=COLORS.get(name), ms=5)[0])
-  ax.legend(fontsize=7, loc="upper left")
+  # Below the axes (the colorbar is on the right); the frames' size is fixed: tight_layout makes room for it.
+  plots.outside_legend(ax, where="below", ncol=2, fontsize=7)
   ax.set_title(runs.surface.title)
   fig.tight_layout()
   fig.canvas.draw()
@@ -128,10 +130,11 @@ def plot_training_cost(path: str, rows: Sequence[dict[str, Any]], best: Mapping[
     ax.fill_between(epochs, np.nanmin(curves, 0), np.nanmax(curves, 0), color=COLORS.get(name), alpha=0.2)
   ax.set_yscale("log")
   ax.set_xlabel("epoch")
-  ax.set_ylabel("training cost (mean minibatch cross-entropy, dropout on)")
+  plots.integer_epochs(ax)
+  ax.set_ylabel("training cost (mean minibatch cross-entropy, nats, dropout on)")
   ax.set_title(f"MNIST, {net}", fontsize=9)
-  ax.legend(fontsize=8)
-  plots.save(fig, path)
+  plots.outside_legend(ax, fontsize=8)
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_lr_sensitivity(path: str, rows: Sequence[dict[str, Any]], net: str) -> None:
@@ -154,8 +157,8 @@ def plot_lr_sensitivity(path: str, rows: Sequence[dict[str, Any]], net: str) -> 
   ax.set_xlabel("learning rate")
   ax.set_ylabel("final training cost (last epoch, log scale)")
   ax.set_title(f"MNIST learning-rate sensitivity (x: a seed diverged)\n{net}", fontsize=9)
-  ax.legend(fontsize=8)
-  plots.save(fig, path)
+  plots.outside_legend(ax, fontsize=8)
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_bias_correction(path: str, surfaces: Mapping[str, SurfaceRuns], claim_lr: Mapping[str, float],
@@ -178,7 +181,8 @@ def plot_bias_correction(path: str, surfaces: Mapping[str, SurfaceRuns], claim_l
                  lw=1, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("step")
-    ax.set_ylabel("step length / lr")
+    plots.integer_epochs(ax)
+    ax.set_ylabel("step length / lr (unitless)")
     ax.set_title(f"{runs.surface.title} (lr {lr:g})", fontsize=9)
-  axes[0][0].legend(fontsize=7)
-  plots.save(fig, path)
+  plots.outside_legend(axes[0][-1], fontsize=7)  # the same lines in every panel
+  plots.save(fig, path, outside_legends=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 from ml_collections import ConfigDict
 
 from jaxdl.report import plots
@@ -19,7 +18,7 @@ def _layer_curves(ax, row: Row, label: str, color: str, keys: dict[str, tuple[st
   for key, (when, style) in keys.items():
     g = np.nanmean(np.asarray(row[key], float), axis=0)
     ax.semilogy(np.arange(1, len(g) + 1), g, style, color=color, label=f"{label} {when}")
-  ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+  plots.integer_epochs(ax)  # layers and time steps: whole numbers too
 
 
 def depth_grad_norms(path: str, rows: Sequence[Row], config: ConfigDict) -> None:
@@ -30,10 +29,10 @@ def depth_grad_norms(path: str, rows: Sequence[Row], config: ConfigDict) -> None
     plain = [r for r in rows if r["activation"] == act and r["variant"] == "plain"]
     for i, r in enumerate(plain):
       _layer_curves(ax, r, f"depth {r['depth']}", f"C{i}")
-    ax.set(title=f"{act} ({config.depth.kernel_init[act]})", xlabel="hidden layer (1 = next to the input)",
-           ylabel=GRAD_LABEL)
-    ax.legend(fontsize=6)
-  plots.save(fig, path)
+    ax.set(title=f"{act} ({plots.words(config.depth.kernel_init[act])} init)",
+           xlabel="hidden layer (1 = next to the input)", ylabel=GRAD_LABEL)
+  plots.outside_legend(axes[0][-1], fontsize=7)  # one colour a depth in every panel
+  plots.save(fig, path, outside_legends=True)
 
 
 def depth_fixes(path: str, rows: Sequence[Row], config: ConfigDict) -> None:
@@ -46,8 +45,8 @@ def depth_fixes(path: str, rows: Sequence[Row], config: ConfigDict) -> None:
       _layer_curves(ax, r, r["variant"].replace("_", " "), f"C{i}")
     ax.set(title=f"{act}, depth {deepest}: the fixes", xlabel="hidden layer (1 = next to the input)",
            ylabel=GRAD_LABEL)
-    ax.legend(fontsize=7)
-  plots.save(fig, path)
+    plots.outside_legend(ax, where="below", ncol=2, fontsize=7)
+  plots.save(fig, path, outside_legends=True)
 
 
 def degradation(path: str, rows: Sequence[Row], config: ConfigDict) -> None:
@@ -60,12 +59,14 @@ def degradation(path: str, rows: Sequence[Row], config: ConfigDict) -> None:
     g = np.nanmean(np.asarray(r["grad_end"], float), axis=0)
     axes[1].semilogy(np.arange(1, len(g) + 1), g, style, color=f"C{i}", label=f"{r['net']} trained")
   axes[0].set(xlabel="epoch", ylabel="training error (%)", title="degradation: training error")
+  if not plots.log_if_spans_decades(axes[0], [line.get_ydata() for line in axes[0].get_lines()], plain=True):
+    plots.percent_axis(axes[0])
   axes[1].set(xlabel="conv layer (1 = next to the input)", ylabel=GRAD_LABEL,
               title="per-layer gradient norm (end of training)")
   for ax in axes:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7)
-  plots.save(fig, path)
+    plots.integer_epochs(ax)
+    plots.outside_legend(ax, fontsize=7)
+  plots.save(fig, path, outside_legends=True)
 
 
 def adding_grad_through_time(path: str, rows: Sequence[Row], config: ConfigDict) -> None:
@@ -78,8 +79,8 @@ def adding_grad_through_time(path: str, rows: Sequence[Row], config: ConfigDict)
       _layer_curves(ax, r, r["cell"], f"C{i}", keys)
     ax.set(title=f"adding problem, T={length}", xlabel="time step t",
            ylabel="||dL/dh_t|| (L2 norm, mean over sequences and seeds)")
-    ax.legend(fontsize=7)
-  plots.save(fig, path)
+  plots.outside_legend(axes[0][-1], fontsize=7)  # the same cells in every panel
+  plots.save(fig, path, outside_legends=True)
 
 
 FIGURES = {
