@@ -1,9 +1,9 @@
 """An XLA:CPU flag jaxdl needs, set before JAX starts its backend.
 
 XLA:CPU's concurrency-optimized scheduler deadlocks (0% CPU, the main thread
-waiting in Execute forever) on programs with many LAPACK calls in flight at once:
-the vmapped init of a 12-layer MLP with orthogonal weights (one QR per layer) never
-returned on the 2-core CPU (jax 0.10.2); with the scheduler off it takes 5 s. XLA
+waiting in Execute forever) on programs with many LAPACK calls in flight at once,
+such as the vmapped init of a deep MLP with orthogonal weights (one QR per layer;
+BUILD_NOTES.md, "The init study's hang"). XLA
 reads $XLA_FLAGS when its backend starts (at the first computation, not at
 `import jax`). Importing jaxdl changes no environment: entry points (the
 experiments, the benchmarks, the tests' conftest) call `apply()` first. A value

@@ -15,7 +15,7 @@ from jaxdl.report.verdicts import Estimate, Verdict, all_of, beyond, exceeds, ow
 SOURCE = "Goodfellow et al. 2015"
 WONG = "Wong, Rice & Kolter 2020"
 PAPER_EPS = 0.25  # the paper's MNIST numbers are at eps = 0.25 of the pixel range
-# The paper's MNIST numbers at eps = 0.25 (PAPERS.md 5a), in %.
+# The paper's MNIST numbers at eps = 0.25 (Goodfellow et al. 2015, Sec. 5-6), in %.
 PAPER = {"softmax": {"fgsm_error": 99.9, "confidence": 79.3},
          "maxout": {"fgsm_error": 89.4, "confidence": 97.6, "clean_error": 0.94},
          "maxout_adv": {"fgsm_error": 17.9, "confidence": 81.4, "clean_error": 0.84}}

@@ -88,9 +88,9 @@ def _nets(variant: str) -> ml_collections.ConfigDict:
 def _fast(variant: str) -> ml_collections.ConfigDict:
   """Wong, Rice & Kolter 2020's arms on MNIST: eps = 0.3, FGSM-RS step 1.25 eps (0.375), each arm
   trained on its adversarial examples alone (alpha = 0), with Adam. PGD training: Madry et al.'s
-  MNIST adversary (40 steps of 0.01 from a random start, PAPERS.md 5b) in `full`; in `quick` 5 steps
-  of 2.5 eps / 5, and the ReLU MLP instead of the CNN (an adversarial CNN step costs ~0.25 s on a
-  2-core CPU: three CNN arms would take the whole quick budget)."""
+  MNIST adversary (40 steps of 0.01 from a random start) in `full`; in `quick` 5 steps
+  of 2.5 eps / 5, and the ReLU MLP instead of the CNN (three adversarial CNN arms would take the
+  whole quick budget on a 2-core CPU; BUILD_NOTES.md, "Adversarial examples")."""
   arms = ("fgsm_zero", "fgsm_rs", "pgd")
   adam = optim_section(name="adam", lr=1e-3)
   return ml_collections.ConfigDict({
