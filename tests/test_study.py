@@ -85,6 +85,11 @@ def test_sigkill_mid_cell_resumes_to_the_same_bits(uninterrupted, tmp_path):
   for cell in ("lr_small", "lr_large"):
     assert _replicas(workdir, cell) == _replicas(reference, cell)
   assert _files(workdir, "table.md", "claims.json") == _files(reference, "table.md", "claims.json")
+  # timing.json is written when a cell's run ends: a cell finished earlier is not timed again, and a
+  # SIGKILLed attempt's time is lost.
+  for cell in ("lr_small", "lr_large"):
+    with open(os.path.join(workdir, "cells", cell, "timing.json")) as f:
+      assert json.load(f)["runs"] == 1
 
 
 def test_cells_list_cells_and_needs(tmp_path):

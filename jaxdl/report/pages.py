@@ -55,8 +55,9 @@ def time_text(cells: Mapping[str, Any]) -> str:
   if not cells.get("timed"):
     return f"{cells.get('count', 0)} cells; their time was not recorded"
   partial = "" if cells["timed"] == cells["count"] else f" ({cells['timed']} of {cells['count']} cells recorded it)"
+  cached = f", {cells['cached_programs']:.0f} from the cache" if cells.get("cached_programs") else ""
   return (f"{cells['count']} cells, {duration(cells['seconds'])} in all{partial}, of which compiling "
-          f"{cells['compile_seconds']:.0f} s ({cells['programs']} programs)")
+          f"{cells['compile_seconds']:.0f} s ({cells['programs']:.0f} programs{cached})")
 
 
 def commits_text(doc: Mapping[str, Any]) -> str:

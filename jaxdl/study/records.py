@@ -103,9 +103,10 @@ def cells_summary(workdir: str, names: Sequence[str]) -> dict[str, Any]:
                     "programs": timing.get("programs"), "cached_programs": timing.get("cached_programs"),
                     "runs": timing.get("runs"), "commit": origin.get("commit")})
   timed = [c for c in by_cell if c["seconds"] is not None]
-  total = lambda key: round(sum(c[key] for c in timed), 3) if timed else None  # noqa: E731
+  total = lambda key: round(sum(c[key] or 0 for c in timed), 3) if timed else None  # noqa: E731
   return {"count": len(by_cell), "timed": len(timed), "seconds": total("seconds"),
           "compile_seconds": total("compile_seconds"), "programs": total("programs"),
+          "cached_programs": total("cached_programs"),
           "commits": sorted({c["commit"] for c in by_cell if c["commit"]}), "by_cell": by_cell}
 
 
