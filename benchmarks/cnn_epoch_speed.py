@@ -26,6 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
+from benchmarks import reference
+from benchmarks.reference import BATCH, CNN_LR, MOMENTUM
 from jaxdl.data import load_dataset
 from jaxdl.optim import OptimConfig
 from jaxdl.train.config import TrainConfig
@@ -42,12 +44,10 @@ flags.DEFINE_list("batchings", ["auto"], "How the replicas are batched: auto, vm
 flags.DEFINE_bool("torch", True, "Time the PyTorch reference.")
 FLAGS = flags.FLAGS
 
-BATCH, LR, MOMENTUM = 128, 0.05, 0.9
-
 
 def time_jaxdl(x: np.ndarray, y: np.ndarray, runner: str, seeds: int, epochs: int,
                batching: str = "auto") -> tuple[list[float], str]:
-  cfg = TrainConfig(model="cnn", optim=OptimConfig(name="momentum", lr=LR, momentum=MOMENTUM),
+  cfg = TrainConfig(model="cnn", optim=OptimConfig(name="momentum", lr=CNN_LR, momentum=MOMENTUM),
                     batch_size=BATCH, epochs=epochs, seeds=tuple(range(seeds)), epoch_runner=runner)
   program = ReplicaProgram(cfg, 10, x.shape[1:], len(y) // BATCH)
   compiled = CompiledReplicas(program, len(y), batching=batching)
@@ -72,10 +72,8 @@ def time_torch(x: np.ndarray, y: np.ndarray, epochs: int) -> tuple[list[float], 
 
   device = "cuda" if torch.cuda.is_available() else "cpu"
   torch.manual_seed(0)
-  model = nn.Sequential(
-      nn.Conv2d(1, 20, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(20, 40, 5), nn.ReLU(),
-      nn.MaxPool2d(2), nn.Flatten(), nn.Linear(640, 100), nn.ReLU(), nn.Linear(100, 10)).to(device)
-  opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+  model = reference.small_cnn().to(device)
+  opt = torch.optim.SGD(model.parameters(), lr=CNN_LR, momentum=MOMENTUM)
   loss_fn = nn.CrossEntropyLoss()
   xt = torch.as_tensor(x.transpose(0, 3, 1, 2).copy(), device=device)
   yt = torch.as_tensor(y.astype(np.int64), device=device)

@@ -1,4 +1,4 @@
-"""Pieces shared by the model families: activations, dropout, pooling, tagging.
+"""Pieces shared by the model families: activations, dropout, pooling, tagging, compute dtype.
 
 Every hidden layer of every registered model goes through `tag_hidden`, which
 exposes its pre-activation as a Flax perturbation (for gradients w.r.t. it)
@@ -13,6 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import UserError
 from jaxdl.registry import Registry
 
 ACTIVATIONS: Registry[Callable[[jax.Array], jax.Array]] = Registry("activation")
@@ -33,6 +34,16 @@ _register_activation("linear", lambda x: x)
 
 def get_activation(name: str) -> Callable[[jax.Array], jax.Array]:
   return ACTIVATIONS.build(name)
+
+
+# A model's `dtype` option: the dtype its layers compute in (parameters stay float32).
+COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+
+
+def compute_dtype(name: str) -> jnp.dtype:
+  if name not in COMPUTE_DTYPES:
+    raise UserError(f"model dtype {name!r}; valid: {', '.join(COMPUTE_DTYPES)}")
+  return jnp.dtype(name)
 
 
 def tag_hidden(module: nn.Module, index: int, preact: jax.Array,

@@ -8,7 +8,9 @@ bias: BN's shift replaces it) and initialized with He's N(0, 2/fan_in).
 
 Shortcuts are option A: identity, subsampled by 2 and zero-padded in the new
 channels where a stage begins, so the residual net has exactly the plain
-net's parameters. `plain=True` drops them.
+net's parameters. `plain=True` drops them. `dtype` is the compute dtype (e.g.
+"bfloat16" for mixed precision): parameters and batch-norm statistics stay
+float32 and the logits come back float32.
 
 Tags: hidden layer i is the i-th conv; its tagged pre-activation is what enters
 the ReLU (BN output, plus the shortcut on the second conv of a residual block).
@@ -21,7 +23,7 @@ import jax.numpy as jnp
 
 from jaxdl.errors import UserError
 from jaxdl.initializers import get_initializer
-from jaxdl.models.layers import tag_hidden
+from jaxdl.models.layers import compute_dtype, tag_hidden
 from jaxdl.models.registry import register_model
 
 STAGE_FILTERS = (16, 32, 64)
@@ -55,18 +57,21 @@ class ResNet(nn.Module):
   plain: bool = False
   kernel_init: str = "he_normal"
   bn_momentum: float = 0.9
+  dtype: str = "float32"  # compute dtype; parameters are float32 whatever it is
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
     """x: [B, H, W, C] (e.g. 28x28x1 or 32x32x3) -> logits [B, num_classes]."""
     n = blocks_per_stage(self.depth)
     init = get_initializer(self.kernel_init)
+    dtype = compute_dtype(self.dtype)
     layer = 0
 
     def conv_bn(h: jax.Array, features: int, stride: int) -> jax.Array:
       h = nn.Conv(features, (3, 3), strides=stride, padding="SAME", use_bias=False,
-                  kernel_init=init, name=f"conv{layer}")(h)
-      return nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum, name=f"bn{layer}")(h)
+                  kernel_init=init, dtype=dtype, name=f"conv{layer}")(h)
+      return nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum, dtype=dtype,
+                          name=f"bn{layer}")(h)
 
     h = tag_hidden(self, layer, conv_bn(x, STAGE_FILTERS[0], 1), nn.relu)
     layer += 1
@@ -81,4 +86,5 @@ class ResNet(nn.Module):
         h = tag_hidden(self, layer, z, nn.relu)
         layer += 1
     h = jnp.mean(h, axis=(1, 2))
-    return nn.Dense(self.num_classes, kernel_init=init, name="logits")(h)
+    logits = nn.Dense(self.num_classes, kernel_init=init, dtype=dtype, name="logits")(h)
+    return logits.astype(jnp.float32)  # the loss in float32 whatever the compute dtype
