@@ -92,6 +92,8 @@ def test_page_renders_missing_timing_and_escapes_pipes():
          "claims": [{"held": None, "text": "a | b", "source": "p", "measured": "x", "criterion": "y"}],
          "tables": [{"title": "t", "header": ["h"], "rows": [["1|2"]]}]}
   page = pages.study_page(doc, "s")
+  assert pages.command_text({"command": "python /x/y/experiments/init_study/__main__.py --a=1"}) == (
+      "python -m experiments.init_study --a=1")
   assert "2 cells; their time was not recorded" in page and "report remade at `abcdef0`" in page
   assert "a \\| b" in page and "1\\|2" in page and "**NOT TESTED**" in page
   assert "<td class=\"NOT-TESTED\">NOT TESTED</td>" in html.study_section(doc, lambda name: name)

@@ -67,7 +67,7 @@ def study_section(doc: Mapping[str, Any], figure_path: Callable[[str], str]) -> 
   parts = [f'<section id="{anchor}"><h2>{html.escape(doc["title"])}</h2>',
            '<ul class="run">',
            f"<li>variant {html.escape(str(doc.get('variant')))}; command <code>"
-           f"{html.escape(run.get('command', 'not recorded'))}</code></li>",
+           f"{html.escape(pages.command_text(run))}</code></li>",
            f"<li>{html.escape(pages.commits_text(doc).replace('`', ''))}</li>",
            f"<li>hardware: {html.escape(pages.hardware(run))}</li>",
            f"<li>time: {html.escape(pages.time_text(doc['cells']))}</li>",

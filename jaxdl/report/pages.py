@@ -8,6 +8,7 @@ regenerated from the report.json beside it and compared: it cannot drift from th
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Mapping, Sequence
 
 from jaxdl.report.claims import VERDICTS
@@ -31,6 +32,14 @@ def counts_text(claims: Sequence[Mapping[str, Any]]) -> str:
 
 def short_commit(commit: str | None) -> str:
   return commit[:7] if commit else "unknown"
+
+
+def command_text(run: Mapping[str, Any]) -> str:
+  """The recorded command; a module's path (`python /abs/experiments/x/__main__.py`, as runs recorded it
+  before provenance named the module) shown as `python -m experiments.x`."""
+  command = run.get("command", "not recorded")
+  return re.sub(r"(\S*python\S*) \S*?/(experiments|benchmarks|tests)/(\w+)/__main__\.py",
+                lambda m: f"{m.group(1)} -m {m.group(2)}.{m.group(3)}", command)
 
 
 def hardware(run: Mapping[str, Any]) -> str:
@@ -91,7 +100,7 @@ def study_page(doc: Mapping[str, Any], figure_dir: str) -> str:
   lines = [f"# {doc['title']}: results ({doc.get('variant') or 'unknown'} variant)", "", f"_{GENERATED}_",
            f"What the study does and why: [../{doc['study']}.md](../{doc['study']}.md).", "",
            "## Run", "",
-           f"- Command: `{run.get('command', 'not recorded')}`",
+           f"- Command: `{command_text(run)}`",
            f"- Commit: {commits_text(doc)}",
            f"- Hardware: {hardware(run)}",
            f"- Time: {time_text(cells)}; started {run.get('time_utc', '?')}",
