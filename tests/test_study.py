@@ -47,7 +47,7 @@ def test_study_writes_cells_report_and_provenance(uninterrupted):
   with open(os.path.join(workdir, "config.json")) as f:
     assert json.load(f)["config"]["train"]["epochs"] == 3
   # compile time per cell and per study: every cell trained a program, and the training step is named
-  assert re.search(r"\[1/3 lr_small\] done in [\d.]+ s \(compiling [\d.]+ s: [1-9]\d* programs\)", out), out
+  assert re.search(r"\[1/3 lr_small\] done in [\d.]+ s \(compiling [\d.]+ s: [1-9]\d* programs(, \d+ from the cache)?\)", out), out
   with open(os.path.join(workdir, "compiles.json")) as f:
     compiles = json.load(f)
   assert compiles["programs"] == sum(p["count"] for p in compiles["by_program"]) > 0

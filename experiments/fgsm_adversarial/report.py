@@ -113,15 +113,15 @@ def plot_sweep(path: str, r: dict[str, Any]) -> None:
   for name, v in r["families"].items():
     for ax, metric in zip(axes, ("error", "confidence_on_errors")):
       ms = np.array([mean_std(v["sweep"][f"{e:g}"][metric])[:2] for e in grid])
-      ax.plot(grid, 100 * ms[:, 0], marker="o", label=name)
+      ax.plot(grid, 100 * ms[:, 0], marker="o", label=plots.words(name))
       ax.fill_between(grid, 100 * (ms[:, 0] - ms[:, 1]), 100 * (ms[:, 0] + ms[:, 1]), alpha=0.2)
   for ax, label in zip(axes, ("FGSM error (%)", "mean confidence on errors (%)")):
     ax.set_xlabel("eps (fraction of the pixel range)")
     ax.set_ylabel(label)
     ax.set_ylim(0, 100)
-  axes[0].legend(fontsize=8)
+  plots.outside_legend(axes[-1], fontsize=8)
   fig.suptitle(f"FGSM on {plots.words(r['settings']['dataset'])}")
-  plots.save(fig, path)
+  plots.save(fig, path, outside_legends=True)
 
 
 def plot_robustness(path: str, r: dict[str, Any]) -> None:

@@ -120,7 +120,7 @@ def animate_surface(path: str, runs: SurfaceRuns, claim_lr: float, adadelta_lr: 
 def plot_training_cost(path: str, rows: Sequence[dict[str, Any]], best: Mapping[str, float | None], net: str) -> None:
   """Kingma & Ba's Fig. 2(a): training cost per epoch (log axis), each optimizer at its best lr; the line is
   the seed mean, the band the seeds' range."""
-  fig, ax = plots.plt.subplots(figsize=(6.5, 4.5))
+  fig, ax = plots.plt.subplots(figsize=(7.5, 4.5))
   for name, lr in best.items():
     curves = np.array([r["curve"] for r in rows if r["optimizer"] == name and r["lr"] == lr], float)
     if lr is None or not len(curves):
@@ -131,8 +131,8 @@ def plot_training_cost(path: str, rows: Sequence[dict[str, Any]], best: Mapping[
   ax.set_yscale("log")
   ax.set_xlabel("epoch")
   plots.integer_epochs(ax)
-  ax.set_ylabel("training cost (mean minibatch cross-entropy, nats, dropout on)")
-  ax.set_title(f"MNIST, {net}", fontsize=9)
+  ax.set_ylabel("training cost (cross-entropy, nats)")
+  ax.set_title(f"MNIST, {net}\n(mean minibatch cost with dropout on; band: the seeds' range)", fontsize=9)
   plots.outside_legend(ax, fontsize=8)
   plots.save(fig, path, outside_legends=True)
 

@@ -118,8 +118,9 @@ def log_if_spans_decades(ax, values, axis: str = "y", decades: float = 1.0, plai
   if not v.size or (v <= 0).any() or not spans_decades(v, decades):
     return False
   getattr(ax, f"set_{axis}scale")("log")
-  if plain:
-    getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+  if plain:  # the minor ticks too: matplotlib writes them as 6x10^0
+    for set_formatter in ("set_major_formatter", "set_minor_formatter"):
+      getattr(getattr(ax, f"{axis}axis"), set_formatter)(FuncFormatter(lambda x, _: f"{x:g}"))
   return True
 
 
