@@ -18,7 +18,6 @@ the median of the following epochs. PyTorch is a benchmark-only extra.
 from __future__ import annotations
 
 import os
-import statistics
 import time
 
 import jax
@@ -27,7 +26,7 @@ import numpy as np
 from absl import app, flags
 
 from benchmarks import reference
-from benchmarks.reference import BATCH, CNN_LR, MOMENTUM
+from benchmarks.reference import BATCH, CNN_LR, MOMENTUM, steady
 from jaxdl.data import load_dataset
 from jaxdl.optim import OptimConfig
 from jaxdl.train.config import TrainConfig
@@ -92,10 +91,6 @@ def time_torch(x: np.ndarray, y: np.ndarray, epochs: int) -> tuple[list[float], 
       torch.cuda.synchronize()
     times.append(time.perf_counter() - start)
   return times, f"torch {torch.__version__} on {device}, {torch.get_num_threads()} threads"
-
-
-def steady(times: list[float]) -> float:
-  return statistics.median(times[1:]) if len(times) > 1 else times[0]
 
 
 def main(argv):

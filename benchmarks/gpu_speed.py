@@ -47,7 +47,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import statistics
 import time
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # before JAX starts its backend
@@ -145,7 +144,7 @@ class Timing:
 
   @property
   def steady(self) -> float:
-    return statistics.median(self.epochs[1:]) if len(self.epochs) > 1 else self.epochs[0]
+    return reference.steady(self.epochs)
 
 
 def load_data(kind: str, n: int) -> tuple[np.ndarray, np.ndarray, str]:

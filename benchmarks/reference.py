@@ -5,10 +5,17 @@ reference model is built, so a benchmark runs without it (`--torch=false`).
 """
 from __future__ import annotations
 
+import statistics
+
 # The engine's small CNN as benchmarked (conv 20x5x5 + pool, conv 40x5x5 + pool, FC100, ReLU):
 # SGD momentum 0.9, lr 0.05, batch 128.
 BATCH, CNN_LR, MOMENTUM = 128, 0.05, 0.9
 NUM_CLASSES = 10
+
+
+def steady(epoch_seconds: list[float]) -> float:
+  """The steady-state epoch time: the median of the epochs after the first (which compiles or warms up)."""
+  return statistics.median(epoch_seconds[1:]) if len(epoch_seconds) > 1 else epoch_seconds[0]
 
 
 def small_cnn():

@@ -15,7 +15,6 @@ at its end.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -26,7 +25,8 @@ from experiments import STUDIES
 from experiments.common import parse_flags, run_cleanly
 from jaxdl.errors import UserError
 from jaxdl.report import html, pages
-from jaxdl.report.rundir import from_jsonable, write_atomic
+from jaxdl.report.rundir import write_atomic
+from jaxdl.study.records import read_json
 from jaxdl.study.report import REPORT_JSON
 
 INDEX = "README.md"
@@ -43,40 +43,34 @@ FLAGS = flags.FLAGS
 
 
 def read_doc(path: str) -> dict:
-  try:
-    with open(path) as f:
-      return from_jsonable(json.load(f))
-  except json.JSONDecodeError as e:
-    raise UserError(f"{path} is not valid JSON ({e}); remake it with the study's --report_only") from None
+  remake = "remake it with the study's --report_only"
+  return read_json(path, missing=remake, invalid=remake)
 
 
-def study_dirs(workdir: str) -> dict[str, str]:
-  """{study: directory} of every study with a report.json in `workdir` or directly under it."""
+def studies(workdir: str) -> list[tuple[str, dict]]:
+  """(directory, report.json) of every study that made its report in `workdir` or directly under it,
+  in the main job's order."""
   if not os.path.isdir(workdir):
     raise UserError(f"--workdir={workdir}: no such directory")
   candidates = [workdir] + [os.path.join(workdir, d) for d in sorted(os.listdir(workdir))]
-  found = {}
-  for d in candidates:
-    if os.path.isfile(os.path.join(d, REPORT_JSON)):
-      found[read_doc(os.path.join(d, REPORT_JSON))["study"]] = d
+  found = [(d, read_doc(os.path.join(d, REPORT_JSON))) for d in candidates
+           if os.path.isfile(os.path.join(d, REPORT_JSON))]
   if not found:
     raise UserError(f"no study in {workdir} has made its report ({REPORT_JSON}); run a study into it "
                     f"(python -m experiments.<study> --workdir=...) or its --report_only first")
-  return dict(sorted(found.items(), key=lambda item: _order(item[0])))
+  return sorted(found, key=lambda item: _order(item[1]["study"]))
 
 
-def write_html(dirs: dict[str, str], path: str, title: str) -> None:
-  docs = [read_doc(os.path.join(d, REPORT_JSON)) for d in dirs.values()]
-  write_atomic(path, html.report_page(docs, dirs, title))
+def write_html(found: list[tuple[str, dict]], path: str, title: str) -> None:
+  docs = [doc for _, doc in found]
+  write_atomic(path, html.report_page(docs, {doc["study"]: d for d, doc in found}, title))
   print(f"HTML report: {path} ({len(docs)} studies)")
 
 
 def render_pages(pages_dir: str, readme: str | None = None) -> dict[str, str]:
   """{path: text} of every page that the report.json files in `pages_dir`/<study>/ give, and of
   `readme` with its results-at-a-glance table from them."""
-  docs = [read_doc(os.path.join(pages_dir, d, REPORT_JSON)) for d in sorted(os.listdir(pages_dir))
-          if os.path.isfile(os.path.join(pages_dir, d, REPORT_JSON))]
-  docs.sort(key=lambda doc: _order(doc["study"]))
+  docs = [doc for _, doc in studies(pages_dir)]
   out = {os.path.join(pages_dir, f"{doc['study']}.md"): pages.study_page(doc, figure_dir=doc["study"])
          for doc in docs}
   out[os.path.join(pages_dir, INDEX)] = pages.glance_page(docs, {doc["study"]: f"{doc['study']}.md" for doc in docs})
@@ -91,18 +85,17 @@ def render_pages(pages_dir: str, readme: str | None = None) -> dict[str, str]:
   return out
 
 
-def publish(dirs: dict[str, str], pages_dir: str, readme: str | None = None) -> None:
+def publish(found: list[tuple[str, dict]], pages_dir: str, readme: str | None = None) -> None:
   """Copies each study's report.json and figures to `pages_dir`/<study>/ and writes the pages."""
-  for study, d in dirs.items():
-    target = os.path.join(pages_dir, study)
+  for d, doc in found:
+    target = os.path.join(pages_dir, doc["study"])
     shutil.rmtree(target, ignore_errors=True)  # figures a newer report no longer draws go too
     os.makedirs(target)
-    doc = read_doc(os.path.join(d, REPORT_JSON))
     for name in [REPORT_JSON, *doc["figures"]]:
       shutil.copy2(os.path.join(d, name), os.path.join(target, name))
   for path, text in render_pages(pages_dir, readme).items():
     write_atomic(path, text)
-  print(f"pages: {pages_dir}/ ({len(dirs)} studies, {INDEX} at a glance)")
+  print(f"pages: {pages_dir}/ ({len(found)} studies, {INDEX} at a glance)")
 
 
 def stale_pages(pages_dir: str, readme: str | None = None) -> list[str]:
@@ -133,12 +126,12 @@ def main(argv: list[str]) -> int:
       return 0
   if not FLAGS.workdir:
     raise UserError("give --workdir (a study's directory or a directory of studies) or --check_pages")
-  dirs = study_dirs(FLAGS.workdir)
+  found = studies(FLAGS.workdir)
   html_path = os.path.join(FLAGS.workdir, HTML) if FLAGS.html is None else FLAGS.html
   if html_path:
-    write_html(dirs, html_path, f"jaxdl results: {os.path.normpath(FLAGS.workdir)}")
+    write_html(found, html_path, f"jaxdl results: {os.path.normpath(FLAGS.workdir)}")
   if FLAGS.pages:
-    publish(dirs, FLAGS.pages, FLAGS.readme)
+    publish(found, FLAGS.pages, FLAGS.readme)
   return 0
 
 

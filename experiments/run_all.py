@@ -30,7 +30,7 @@ import experiments
 
 from experiments import common
 from experiments.common import parse_flags, show_in_help
-from jaxdl.report.claims import VERDICTS
+from jaxdl.report import pages
 
 # The single training run first (its preset of the variant's name), then every study.
 STUDIES = ["train", *experiments.STUDIES]
@@ -91,7 +91,7 @@ def run_study(name: str, root: str, stopper: ChildStopper) -> tuple[int, float, 
 
 def verdict_counts(claims: list[dict]) -> str:
   """e.g. "5 HELD, 1 NOT HELD, 2 NOT TESTED"."""
-  return ", ".join(f"{sum(c['held'] is held for c in claims)} {text}" for held, text in VERDICTS.items())
+  return ", ".join(f"{n} {text}" for text, n in pages.verdict_counts(claims).items())
 
 
 def study_summary(name: str, code: int, seconds: float, workdir: str) -> str:
@@ -104,7 +104,7 @@ def study_summary(name: str, code: int, seconds: float, workdir: str) -> str:
     claims = json.load(open(claims))
     lines += [f"Verdicts: {verdict_counts(claims)}", ""]
     for c in claims:
-      verdict = VERDICTS[c["held"]]
+      verdict = pages.verdict(c)
       criterion = f" -- criterion: {c['criterion']}" if c.get("criterion") else ""
       lines.append(f"- {verdict}: {c['text']} [{c['source']}] -- {c['measured']}{criterion}")
   return "\n".join(lines) + "\n"

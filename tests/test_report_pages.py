@@ -77,10 +77,9 @@ def test_checked_in_pages_match_their_saved_results():
   """docs/studies/<study>.md, docs/studies/README.md and the README's table are what the saved
   report.json files give, and every figure a page shows is there."""
   assert report_cli.stale_pages(CHECKED_IN, readme=os.path.join(REPO, "README.md")) == []
-  for study in [d for d in os.listdir(CHECKED_IN) if os.path.isdir(os.path.join(CHECKED_IN, d))]:
-    doc = report_cli.read_doc(os.path.join(CHECKED_IN, study, "report.json"))
+  for directory, doc in report_cli.studies(CHECKED_IN):
     for name in doc["figures"]:
-      assert os.path.isfile(os.path.join(CHECKED_IN, study, name)), f"{study}: figure {name} is missing"
+      assert os.path.isfile(os.path.join(directory, name)), f"{doc['study']}: figure {name} is missing"
 
 
 def test_page_renders_missing_timing_and_escapes_pipes():
@@ -121,7 +120,7 @@ def test_html_report_loads_in_a_headless_browser(tmp_path):
   from selenium.webdriver.chrome.service import Service
   page = tmp_path / "index.html"
   run_module("experiments.report", f"--workdir={CHECKED_IN}", f"--html={page}", check=True)
-  studies = report_cli.study_dirs(CHECKED_IN)
+  found = report_cli.studies(CHECKED_IN)
   options = webdriver.ChromeOptions()
   options.binary_location = chromium
   for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -142,7 +141,7 @@ def test_html_report_loads_in_a_headless_browser(tmp_path):
   finally:
     driver.quit()
   assert errors == []
-  assert sections == list(studies) and links == len(studies)
-  expected = sum(len(report_cli.read_doc(os.path.join(d, "report.json"))["figures"]) for d in studies.values())
+  assert sections == [doc["study"] for _, doc in found] and links == len(found)
+  expected = sum(len(doc["figures"]) for _, doc in found)
   assert len(images) == expected and all(ok for _, ok in images), [alt for alt, ok in images if not ok]
   assert shot.stat().st_size > 10_000

@@ -73,9 +73,7 @@ def study_section(doc: Mapping[str, Any], figure_path: Callable[[str], str]) -> 
            f"<li>time: {html.escape(pages.time_text(doc['cells']))}</li>",
            f"<li>versions: {html.escape(pages.versions_text(run))}</li></ul>",
            f"<h3>Verdicts: {html.escape(pages.counts_text(doc['claims']))} (HELD / NOT HELD / NOT TESTED)</h3>",
-           _table(["#", "verdict", "claim", "source", "measured", "criterion"],
-                  [[str(i), pages.verdict(c), c["text"], c["source"], c["measured"], c.get("criterion", "")]
-                   for i, c in enumerate(doc["claims"], start=1)], _verdict_class)]
+           _table(pages.CLAIM_HEADER, pages.claim_rows(doc["claims"]), _verdict_class)]
   for table in doc["tables"]:
     parts += [f"<h3>{html.escape(table['title'])}</h3>", _table(table["header"], table["rows"])]
   for name in doc["figures"]:

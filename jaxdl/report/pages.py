@@ -69,29 +69,44 @@ def time_text(cells: Mapping[str, Any]) -> str:
           f"{cells['compile_seconds']:.0f} s ({cells['programs']:.0f} programs{cached})")
 
 
+def cell_commits(doc: Mapping[str, Any]) -> str:
+  """The commits the study's cells ran at, e.g. "`e587c63`"."""
+  return ", ".join(f"`{short_commit(c)}`" for c in doc["cells"].get("commits", [])) or "unknown"
+
+
 def commits_text(doc: Mapping[str, Any]) -> str:
-  cells = [f"`{short_commit(c)}`" for c in doc["cells"].get("commits", [])] or ["unknown"]
   report = doc.get("report", {})
   dirty = " (with uncommitted changes)" if doc.get("run", {}).get("dirty") else ""
   made = (f"; report {'remade' if report.get('report_only') else 'made'} at `{short_commit(report.get('commit'))}`"
           + (" (with uncommitted changes)" if report.get("dirty") else ""))
-  return f"cells run at {', '.join(cells)}{dirty}{made}"
+  return f"cells run at {cell_commits(doc)}{dirty}{made}"
 
 
 def versions_text(run: Mapping[str, Any]) -> str:
   return ", ".join(f"{name} {version}" for name, version in (run.get("versions") or {}).items() if version)
 
 
-def claims_table(claims: Sequence[Mapping[str, Any]]) -> str:
-  rows = [[str(i), f"**{verdict(c)}**", c["text"], c["source"], c["measured"], c.get("criterion", "")]
+CLAIM_HEADER = ["#", "verdict", "claim", "source", "measured (mean ± std over seeds)", "criterion"]
+
+
+def claim_rows(claims: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+  """One row per claim under CLAIM_HEADER (the markdown pages and the HTML report share them)."""
+  return [[str(i), verdict(c), c["text"], c["source"], c["measured"], c.get("criterion", "")]
           for i, c in enumerate(claims, start=1)]
-  return markdown_table(["#", "verdict", "claim", "source", "measured (mean ± std over seeds)", "criterion"],
-                        [[escape(v) for v in row] for row in rows])
+
+
+def bold_verdicts(rows: list[list[str]], column: int = 1) -> list[list[str]]:
+  return [[f"**{v}**" if j == column else v for j, v in enumerate(row)] for row in rows]
 
 
 def escape(text: str) -> str:
   """A markdown table cell: pipes escaped, line breaks as spaces."""
   return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+  """A markdown table of arbitrary text: every cell escaped."""
+  return markdown_table(header, [[escape(v) for v in row] for row in rows])
 
 
 def study_page(doc: Mapping[str, Any], figure_dir: str) -> str:
@@ -108,10 +123,9 @@ def study_page(doc: Mapping[str, Any], figure_dir: str) -> str:
            f"## Verdicts: {counts_text(doc['claims'])} (HELD / NOT HELD / NOT TESTED)", "",
            "A verdict is HELD or NOT HELD only when the effect is larger than the seed noise; "
            "inside it, or on one seed, it is NOT TESTED at this budget.", "",
-           claims_table(doc["claims"])]
-  for table in doc["tables"]:
-    lines += [f"## {table['title']}", "",
-              markdown_table(table["header"], [[escape(v) for v in row] for row in table["rows"]]).rstrip()]
+           table(CLAIM_HEADER, bold_verdicts(claim_rows(doc["claims"])))]
+  for t in doc["tables"]:
+    lines += [f"## {t['title']}", "", table(t["header"], t["rows"]).rstrip()]
   if doc["figures"]:
     lines += ["## Figures", ""]
     for name in doc["figures"]:
@@ -140,36 +154,29 @@ README_END = "<!-- end of results at a glance -->"
 def readme_table(docs: Sequence[Mapping[str, Any]], page_of: Mapping[str, str]) -> str:
   """The README's table: a row per study, its verdict counts, time, commit and page."""
   rows = [[f"[{doc['title']}]({page_of[doc['study']]})", f"`python -m experiments.{doc['study']}`",
-           counts_text(doc["claims"]), duration(doc["cells"].get("seconds")),
-           ", ".join(f"`{short_commit(c)}`" for c in doc["cells"].get("commits", [])) or "unknown"]
+           counts_text(doc["claims"]), duration(doc["cells"].get("seconds")), cell_commits(doc)]
           for doc in docs]
   return markdown_table(["study (results page)", "command (quick variant)", "HELD / NOT HELD / NOT TESTED",
                          "cells' wall time", "commit"], rows)
 
 
-def with_readme_table(readme: str, table: str) -> str:
-  """`readme` with the text between its two markers replaced by `table`."""
+def with_readme_table(readme: str, generated: str) -> str:
+  """`readme` with the text between its two markers replaced by `generated` (a table)."""
   if README_START not in readme or README_END not in readme:
     raise ValueError(f"the README has no '{README_START}' ... '{README_END}' markers to put the table between")
   head, rest = readme.split(README_START, 1)
-  return f"{head}{README_START}\n{table}{README_END}{rest.split(README_END, 1)[1]}"
+  return f"{head}{README_START}\n{generated}{README_END}{rest.split(README_END, 1)[1]}"
 
 
 def glance_page(docs: Sequence[Mapping[str, Any]], page_of: Mapping[str, str]) -> str:
   """Results at a glance: one row per claim of every study, with its verdict and a link to the page."""
-  lines = ["# Results at a glance", "", f"_{GENERATED.replace('this study', 'each study')}_", "",
-           "One row per claim; each study's page has its settings, tables and figures. "
-           "HELD / NOT HELD only where the effect exceeds the seed noise, else NOT TESTED.", "",
-           "| study | verdicts | time | commit | hardware |", "|---|---|---|---|---|"]
-  for doc in docs:
-    lines.append(f"| [{doc['study']}]({page_of[doc['study']]}) | {counts_text(doc['claims'])} | "
-                 f"{duration(doc['cells'].get('seconds'))} | "
-                 f"{', '.join(short_commit(c) for c in doc['cells'].get('commits', [])) or 'unknown'} | "
-                 f"{escape(hardware(doc.get('run', {})))} |")
-  lines += ["", "| study | verdict | claim | source | measured | criterion |", "|---|---|---|---|---|---|"]
-  for doc in docs:
-    for c in doc["claims"]:
-      lines.append("| " + " | ".join(escape(v) for v in [
-          f"[{doc['study']}]({page_of[doc['study']]})", f"**{verdict(c)}**", c["text"], c["source"],
-          c["measured"], c.get("criterion", "")]) + " |")
-  return "\n".join(lines) + "\n"
+  link = lambda doc: f"[{doc['study']}]({page_of[doc['study']]})"  # noqa: E731
+  studies = markdown_table(["study", "verdicts", "time", "commit", "hardware"], [
+      [link(doc), counts_text(doc["claims"]), duration(doc["cells"].get("seconds")), cell_commits(doc),
+       escape(hardware(doc.get("run", {})))] for doc in docs])
+  claims = table(["study", *CLAIM_HEADER[1:]], [[link(doc), *row[1:]] for doc in docs
+                                                for row in bold_verdicts(claim_rows(doc["claims"]))])
+  return "\n".join(["# Results at a glance", "", f"_{GENERATED.replace('this study', 'each study')}_", "",
+                    "One row per claim; each study's page has its settings, tables and figures. "
+                    "HELD / NOT HELD only where the effect exceeds the seed noise, else NOT TESTED.", "",
+                    studies, claims])

@@ -8,7 +8,7 @@ outside_legends=True)`)."""
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import matplotlib
 
@@ -101,13 +101,6 @@ def _flat(values) -> np.ndarray:
   return np.concatenate(parts) if parts else np.array([])
 
 
-def spans_decades(values: Iterable[float] | np.ndarray, decades: float = 1.0) -> bool:
-  """Whether the finite positive values span more than `decades` powers of ten."""
-  v = _flat(values)
-  v = v[np.isfinite(v) & (v > 0)]
-  return bool(v.size) and v.max() / v.min() > 10 ** decades
-
-
 def log_if_spans_decades(ax, values, axis: str = "y", decades: float = 1.0, plain: bool = False) -> bool:
   """A log scale where the finite positive values span more than `decades` powers of ten (on a linear
   axis the small values would sit flat on zero); returns whether it set one. Non-positive values are
@@ -115,7 +108,7 @@ def log_if_spans_decades(ax, values, axis: str = "y", decades: float = 1.0, plai
   numbers (0.1, 1, 10: for percentages) rather than powers of ten."""
   v = _flat(values)
   v = v[np.isfinite(v)]
-  if not v.size or (v <= 0).any() or not spans_decades(v, decades):
+  if not v.size or (v <= 0).any() or v.max() / v.min() <= 10 ** decades:
     return False
   getattr(ax, f"set_{axis}scale")("log")
   if plain:  # the minor ticks too: matplotlib writes them as 6x10^0

@@ -80,27 +80,28 @@ class EventWriter:
           self._run.add_scalar(name, float(values), step)
       # One value per replica; per-layer statistics ([K, L]) stay in metrics.jsonl.
       elif values.ndim == 1 and len(values) == self._count:
-        for k, v in enumerate(values):
-          if not np.isfinite(v):
-            continue
-          if self._replicas:
-            self._replicas[k].add_scalar(name, float(v), step)
-          else:
-            self._run.add_scalar(f"{name}/r{k}", float(v), step)
-    for writer in (*self._replicas, self._run):
-      writer.flush()
+        self._add_per_replica(name, values, step)
+    self._flush()
 
   def write_steps(self, first_step: int, losses: np.ndarray) -> None:
     """Each step's training loss ([n, K]: steps first_step + 1 .. first_step + n) as `step/train_loss`."""
     if self._run is None:
       return
     for i, row in enumerate(np.asarray(losses, dtype=float)):
-      for k, v in enumerate(row):
-        if np.isfinite(v):
-          if self._replicas:
-            self._replicas[k].add_scalar(STEP_LOSS, float(v), first_step + i + 1)
-          else:
-            self._run.add_scalar(f"{STEP_LOSS}/r{k}", float(v), first_step + i + 1)
+      self._add_per_replica(STEP_LOSS, row, first_step + i + 1)
+    self._flush()
+
+  def _add_per_replica(self, tag: str, values: np.ndarray, step: int) -> None:
+    """values[k] to replica k's run (or to `run/` as `<tag>/r<k>` past MAX_REPLICA_RUNS); non-finite skipped."""
+    for k, v in enumerate(values):
+      if not np.isfinite(v):
+        continue
+      if self._replicas:
+        self._replicas[k].add_scalar(tag, float(v), step)
+      else:
+        self._run.add_scalar(f"{tag}/r{k}", float(v), step)
+
+  def _flush(self) -> None:
     for writer in (*self._replicas, self._run):
       writer.flush()
 

@@ -21,15 +21,17 @@ def cell_dir(workdir: str, name: str) -> str:
   return os.path.join(os.path.abspath(workdir), CELLS_DIR, name)
 
 
-def read_json(path: str) -> Any:
-  """JSON with the "nan"/"inf" strings jaxdl writes for non-finite floats read back as floats."""
+def read_json(path: str, missing: str = "the cell did not finish; run the study again to finish it",
+              invalid: str = "delete that cell's directory and run it again") -> Any:
+  """JSON with the "nan"/"inf" strings jaxdl writes for non-finite floats read back as floats; a
+  missing or broken file is a UserError saying what to do (`missing`, `invalid`)."""
   try:
     with open(path) as f:
       return from_jsonable(json.load(f))
   except FileNotFoundError:
-    raise UserError(f"missing {path}: the cell did not finish; run the study again to finish it") from None
+    raise UserError(f"missing {path}: {missing}") from None
   except json.JSONDecodeError as e:
-    raise UserError(f"{path} is not valid JSON ({e}): delete that cell's directory and run it again") from None
+    raise UserError(f"{path} is not valid JSON ({e}): {invalid}") from None
 
 
 @dataclasses.dataclass

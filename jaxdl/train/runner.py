@@ -84,10 +84,10 @@ class CompiledReplicas:
         jax.vmap(lambda key, epoch: epoch_permutation(key, epoch, n_train), in_axes=(0, None)), **out)
     # A step gives the new state and each replica's batch loss [K] (the per-step training loss).
     if mesh is None:
-      vstep = over_replicas(p.train_step_with_loss, in_axes=(0, 0, None, None, 0))
+      vstep = over_replicas(p.train_step, in_axes=(0, 0, None, None, 0))
     else:
       rows = parallel.batch_sharding(mesh)
-      vstep = jax.vmap(lambda s, hp, x_all, y_all, perm: p.train_step_with_loss(
+      vstep = jax.vmap(lambda s, hp, x_all, y_all, perm: p.train_step(
           s, hp, parallel.ShardedRows(x_all, rows), parallel.ShardedRows(y_all, rows), perm),
           in_axes=(0, 0, None, None, 0), spmd_axis_name=parallel.REPLICA_AXIS)
     self.step = jax.jit(vstep, donate_argnums=(0,), **out)

@@ -84,14 +84,10 @@ class ReplicaProgram:
     return out
 
   def train_step(self, state: TrainState, hp: HParams, x_all: jax.Array, y_all: jax.Array,
-                 perm: jax.Array) -> TrainState:
-    """One SGD step on batch number (step mod steps_per_epoch) of the epoch's permutation."""
-    return self.train_step_with_loss(state, hp, x_all, y_all, perm)[0]
-
-  def train_step_with_loss(self, state: TrainState, hp: HParams, x_all: jax.Array, y_all: jax.Array,
-                           perm: jax.Array) -> tuple[TrainState, jax.Array]:
-    """`train_step`, and the step's batch loss (NaN where the step was not applied), which the
-    runner collects for the per-step training loss (TensorBoard).
+                 perm: jax.Array) -> tuple[TrainState, jax.Array]:
+    """One SGD step on batch number (step mod steps_per_epoch) of the epoch's permutation: the new
+    state, and the step's batch loss (NaN where the step was not applied), which the runner
+    collects for the per-step training loss (TensorBoard).
 
     A replica that is diverged or stopped keeps its parameters; a step whose
     loss or new parameters are not finite is not applied and marks the
