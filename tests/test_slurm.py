@@ -104,14 +104,23 @@ def _cluster_state(env: dict[str, str]) -> str:
   return "\n" + "\n".join(out)
 
 
-def _start_if_held_by_begin_time(env, job_id: str) -> None:
-  """A requeued job waits (reason BeginTime) before it may start again; let it start now.
+# SLURM holds a requeued job (reason BeginTime) while the node revokes the old run's credential;
+# a job started inside that window is killed ("Job credential revoked": seen once here, in a suite run).
+REVOCATION_SECONDS = 5.0
+
+
+def _start_if_held_by_begin_time(env, job_id: str, held_since: dict[str, float]) -> None:
+  """A requeued job waits (reason BeginTime, SLURM's default is minutes) before it may start again;
+  let it start once it has been held REVOCATION_SECONDS.
 
   Checked on every poll, not once: an update made while the requeue is still completing
   is overwritten when it completes (seen under load)."""
   state = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T %r"], env=env,
                          capture_output=True, text=True).stdout
-  if "PENDING" in state and "BeginTime" in state:
+  if "PENDING" not in state or "BeginTime" not in state:
+    held_since.pop(job_id, None)
+    return
+  if time.time() - held_since.setdefault(job_id, time.time()) >= REVOCATION_SECONDS:
     subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env,
                    capture_output=True)
 
@@ -149,8 +158,10 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
   queued = lambda: subprocess.run(["squeue", "-h", "-j", f"{array_job},{dp_job}"], env=env,  # noqa: E731
                                   capture_output=True, text=True).stdout.strip()
 
+  held_since: dict[str, float] = {}
+
   def finished() -> bool:
-    _start_if_held_by_begin_time(env, job_id)
+    _start_if_held_by_begin_time(env, job_id, held_since)
     return not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs)
 
   _wait_for(finished, 420, "all runs to finish", logs, env)
