@@ -172,13 +172,15 @@ def about(study: Study, config: ConfigDict, workdir: str, names: Sequence[str]) 
 
 def compile_report(workdir: str) -> str:
   """What this command compiled (the cells it ran and the report; not cells finished earlier or run
-  by other processes), by program, into compiles.json; one line back."""
+  by other processes), by program, into compiles.json (report_compiles.json for --report_only, which
+  keeps the training run's table); one line back. Each cell's own table is in its timing.json."""
+  name = "report_compiles.json" if FLAGS.report_only else "compiles.json"
   total = compile_totals()
   by_program = sorted(compiles_by_program().items(), key=lambda item: -item[1].seconds)
   if jax.process_index() == 0:
-    write_json(os.path.join(workdir, "compiles.json"), {
+    write_json(os.path.join(workdir, name), {
         "programs": total.count, "cached": total.cached, "seconds": round(total.seconds, 3),
         "by_program": [{"name": name, "count": t.count, "cached": t.cached, "seconds": round(t.seconds, 3)}
                        for name, t in by_program]})
-  return f"compiling {total.seconds:.0f} s, {total.describe()}: compiles.json"
+  return f"compiling {total.seconds:.0f} s, {total.describe()}: {name}"
 

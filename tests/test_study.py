@@ -52,6 +52,11 @@ def test_study_writes_cells_report_and_provenance(uninterrupted):
     compiles = json.load(f)
   assert compiles["programs"] == sum(p["count"] for p in compiles["by_program"]) > 0
   assert any("step" in p["name"] or "epoch" in p["name"] for p in compiles["by_program"]), compiles
+  # each cell's timing.json has its own table, which adds up to the cell's totals
+  with open(os.path.join(workdir, "cells", "lr_small", "timing.json")) as f:
+    timing = json.load(f)
+  assert timing["programs"] == sum(p["count"] for p in timing["by_program"].values()) > 0, timing
+  assert timing["cached_programs"] == sum(p["cached"] for p in timing["by_program"].values()), timing
 
 
 def test_rerun_skips_finished_cells_and_report_only_reproduces_the_report(uninterrupted):
@@ -61,8 +66,11 @@ def test_rerun_skips_finished_cells_and_report_only_reproduces_the_report(uninte
   assert out.count("finished earlier") == 3 and "epoch 1/" not in out
   assert _files(workdir, "table.md", "claims.json") == before
   os.remove(os.path.join(workdir, "table.md"))
-  run_module(STUDY, f"--workdir={workdir}", "--report_only", check=True)
+  trained_compiles = _files(workdir, "compiles.json")
+  out = run_module(STUDY, f"--workdir={workdir}", "--report_only", check=True).stdout
   assert _files(workdir, "table.md", "claims.json") == before
+  # the report's own compiling goes to its own file: the training run's table is kept
+  assert _files(workdir, "compiles.json") == trained_compiles and "report_compiles.json" in out
 
 
 def test_sigkill_mid_cell_resumes_to_the_same_bits(uninterrupted, tmp_path):

@@ -13,7 +13,7 @@ from jaxdl.report.rundir import RunDir, write_json
 from jaxdl.study.cells import Cell, MeasureCell, TrainCell
 from jaxdl.study.records import MEASUREMENTS, TIMING, CellRecord, cell_dir, finished, load_record, read_json
 from jaxdl.train import RunResult, RunStatus, train_and_evaluate
-from jaxdl.train.compile_clock import CompileTotals, compile_totals
+from jaxdl.train.compile_clock import CompileTotals, compile_totals, compiles_by_program
 
 
 class StudyInterrupted(Exception):
@@ -81,31 +81,46 @@ def run_cells(cells: Sequence[Cell], selected: Sequence[Cell], workdir: str,
     if missing:
       raise UserError(f"cell {cell.name!r} needs {', '.join(missing)} finished first; run those cells "
                       f"(e.g. --cells={','.join(missing)}) or the whole study")
-    start, compiled = time.time(), compile_totals()
+    start, compiled, compiled_by_program = time.time(), compile_totals(), compiles_by_program()
     if isinstance(cell, TrainCell):
       status = _run_train_cell(cell, workdir, lambda line: echo(f"{prefix} {line}"), provenance)
     else:
       status = _run_measure_cell(CellContext(workdir, cells, cell, trained), cell, workdir, provenance)
     spent, seconds = compile_totals() - compiled, time.time() - start
-    add_timing(cell_dir(workdir, cell.name), seconds, spent)
+    add_timing(cell_dir(workdir, cell.name), seconds, spent, programs_since(compiled_by_program))
     echo(f"{prefix} {status} in {seconds:.1f} s (compiling {spent.seconds:.1f} s: {spent.describe()})")
     if status == RunStatus.INCOMPLETE:
       raise StudyInterrupted(f"cell {cell.name!r} was interrupted; its checkpoint is saved in "
                              f"{cell_dir(workdir, cell.name)}: run the same command again to resume")
 
 
-def add_timing(path: str, seconds: float, compiled: CompileTotals) -> None:
+def programs_since(earlier: dict[str, CompileTotals]) -> dict[str, CompileTotals]:
+  """The programs built since `earlier` (a `compiles_by_program()`), by jitted function name."""
+  now = compiles_by_program()
+  empty = CompileTotals(0, 0.0)
+  return {name: t - earlier.get(name, empty) for name, t in now.items() if t.count > earlier.get(name, empty).count}
+
+
+def add_timing(path: str, seconds: float, compiled: CompileTotals,
+               by_program: dict[str, CompileTotals] | None = None) -> None:
   """Adds one run's wall and compile time to the cell's timing.json (a resumed cell's runs add up),
-  so a study's time is known however its cells were run (resumed, one per SLURM task)."""
+  so a study's time is known however its cells were run (resumed, one per SLURM task). `by_program`:
+  what was built, per jitted function (`compiled - cached` of a name is what XLA compiled anew)."""
   if jax.process_index() != 0:
     return
   timing_path = os.path.join(path, TIMING)
   earlier = read_json(timing_path) if os.path.exists(timing_path) else {}
+  programs = dict(earlier.get("by_program", {}))
+  for name, t in (by_program or {}).items():
+    before = programs.get(name, {})
+    programs[name] = {"count": before.get("count", 0) + t.count, "cached": before.get("cached", 0) + t.cached,
+                      "seconds": round(before.get("seconds", 0.0) + t.seconds, 3)}
   write_json(timing_path, {
       "seconds": round(earlier.get("seconds", 0.0) + seconds, 3),
       "compile_seconds": round(earlier.get("compile_seconds", 0.0) + compiled.seconds, 3),
       "programs": earlier.get("programs", 0) + compiled.count,
-      "cached_programs": earlier.get("cached_programs", 0) + compiled.cached, "runs": earlier.get("runs", 0) + 1})
+      "cached_programs": earlier.get("cached_programs", 0) + compiled.cached, "runs": earlier.get("runs", 0) + 1,
+      "by_program": dict(sorted(programs.items(), key=lambda item: -item[1]["seconds"]))})
 
 
 def _run_train_cell(cell: TrainCell, workdir: str, echo: Callable[[str], None],

@@ -63,6 +63,10 @@ def unrolled(fn: Callable, in_axes: tuple[int | None, ...]) -> Callable:
   return per_replica
 
 
+# For programs that run once: XLA's backend optimizations cost more compile time than they save.
+RUN_ONCE_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
+
+
 class CompiledReplicas:
   """The jitted init / step / epoch / eval functions of a program over K replicas."""
 
@@ -79,7 +83,9 @@ class CompiledReplicas:
     over_replicas = unrolled if self.batching == "unroll" else jax.vmap
     # With a mesh every output that has the leading [K] axis is split over "replica".
     out = {} if mesh is None else {"out_shardings": parallel.replica_sharding(mesh)}
-    self.init = jax.jit(jax.vmap(p.init), **out)
+    # Init runs once a cell, so it is built without XLA's backend optimizations: about half the
+    # compile time (2.0 s -> 1.1 s for three 30-layer MLPs), a few milliseconds more to run.
+    self.init = jax.jit(jax.vmap(p.init), compiler_options=RUN_ONCE_COMPILER_OPTIONS, **out)
     self.permutations = jax.jit(
         jax.vmap(lambda key, epoch: epoch_permutation(key, epoch, n_train), in_axes=(0, None)), **out)
     # A step gives the new state and each replica's batch loss [K] (the per-step training loss).
