@@ -24,6 +24,8 @@ from jaxdl.train.config import RANGES, in_range
 from jaxdl.train.config import SWEEP_RANGES as TRAIN_SWEEP_RANGES
 
 FLAGS = flags.FLAGS
+# A run or study stopped by a signal with its checkpoint saved: the same command resumes it.
+EXIT_INTERRUPTED = 3
 
 # Every entry point's (a training run, a study, run_all), so defined with the module.
 flags.DEFINE_string("compilation_cache_dir", None,

@@ -29,7 +29,7 @@ from absl import app, flags
 import experiments
 
 from experiments import common
-from experiments.common import parse_flags, show_in_help
+from experiments.common import EXIT_INTERRUPTED, parse_flags, show_in_help
 from jaxdl.report import pages
 
 # The single training run first (its preset of the variant's name), then every study.
@@ -41,7 +41,6 @@ flags.DEFINE_list("only", [], f"Run only these studies (default all): {', '.join
 flags.DEFINE_list("overrides", [], "Config overrides for every study (not experiments.train), e.g. "
                   "--config.dataset=fashion_mnist.")
 FLAGS = flags.FLAGS
-EXIT_INTERRUPTED = 3  # as a study's (experiments/scaffold.py): run the same command again to resume
 
 
 class ChildStopper:

@@ -28,7 +28,7 @@ from absl import app, flags
 from ml_collections import ConfigDict, config_flags
 
 from experiments import common
-from experiments.common import parse_flags, run_cleanly, show_in_help
+from experiments.common import EXIT_INTERRUPTED, parse_flags, run_cleanly, show_in_help
 from jaxdl.errors import UserError
 from jaxdl.report.provenance import provenance
 from jaxdl.report.rundir import PROVENANCE, RunDir, write_json
@@ -39,7 +39,6 @@ from jaxdl.train.compile_clock import compile_totals, compiles_by_program
 from jaxdl.train.config import as_tuples
 
 FLAGS = flags.FLAGS
-EXIT_INTERRUPTED = 3
 
 
 def define_flags(study: Study, default_config: str) -> None:

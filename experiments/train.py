@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import sys
 
+import jax
 from absl import app, flags
 
 from experiments import common
-from experiments.common import apply_preset, config_from_flags, define_train_flags, parse_flags, run_cleanly, \
+from experiments.common import EXIT_INTERRUPTED, apply_preset, config_from_flags, define_train_flags, parse_flags, run_cleanly, \
     show_in_help
 from jaxdl.report.provenance import provenance
-from jaxdl.train import train_and_evaluate
+from jaxdl.train import RunStatus, train_and_evaluate
 
 FLAGS = flags.FLAGS
 
@@ -42,12 +43,14 @@ def main(argv: list[str]) -> None:
   def run() -> int:
     apply_preset(PRESETS, FLAGS.preset)
     result = train_and_evaluate(config_from_flags(), FLAGS.workdir, provenance=provenance())
-    print(f"\nstatus: {result.status} ({result.wall_time_s:.1f} s)")
-    for r in result.replicas:
-      if r["status"] == "diverged":
-        print(f"  seed {r['seed']} lr {r['lr']:g}: diverged at step {r['diverged_step']}")
-    print(result.table)
-    return 0
+    if jax.process_index() == 0:  # every process holds the results; one prints them
+      print(f"\nstatus: {result.status} ({result.wall_time_s:.1f} s)")
+      for r in result.replicas:
+        if r["status"] == "diverged":
+          print(f"  seed {r['seed']} lr {r['lr']:g}: diverged at step {r['diverged_step']}")
+      print(result.table)
+    # Stopped by a signal (checkpoint saved): not a success, so a scheduler or script sees it.
+    return EXIT_INTERRUPTED if result.status == RunStatus.INCOMPLETE else 0
 
   sys.exit(run_cleanly(run))
 

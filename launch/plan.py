@@ -79,6 +79,10 @@ def plan_sweep(grid: Sequence[str], sweep_dir: str, base_args: Sequence[str] = (
   """One Run per grid point; each gets --workdir=<sweep_dir>/<name> and the base args."""
   if any(a.startswith("--workdir") for a in base_args):
     raise UserError("do not pass --workdir to a sweep: each run gets <sweep_dir>/<run name>")
+  if "://" in sweep_dir:
+    raise UserError(f"--sweep_dir={sweep_dir}: runs write with local file I/O, so a bucket URL does not work; "
+                    "mount the bucket (e.g. gcsfuse) or a shared disk at the same path on every machine that "
+                    "runs or collects the sweep, and give that path")
   sweep_dir = os.path.abspath(sweep_dir)
   runs = []
   for i, flags in enumerate(expand_grid(grid) if grid else [{}]):

@@ -5,11 +5,14 @@ The script it writes (<sweep_dir>/sweep.sbatch):
   (appended to when the task is requeued);
 - `--processes N`: each run is one data-parallel job over N tasks, started
   with `srun`; jax.distributed finds its coordinator in SLURM's environment;
-- preemption: `--signal=B:USR1@90` asks SLURM to signal the batch shell 90 s
-  before the time limit (or `scancel --signal=USR1 --batch`); the shell
-  forwards SIGTERM to the run, which checkpoints and exits, and the shell
-  requeues the task (`scontrol requeue`), which then resumes from the
-  checkpoint in its run directory;
+- the time limit and preemption: `--signal=B:USR1@90` asks SLURM to signal the
+  batch shell 90 s before the time limit (or send it yourself:
+  `scancel --signal=USR1 --batch`); the shell sends SIGTERM to the run (to
+  every task of an srun step, through `scancel --signal=TERM`), which
+  checkpoints and exits, and requeues the task (`scontrol requeue`), which
+  then resumes from the checkpoint in its run directory;
+- a plain `scancel` (SIGTERM): the run checkpoints and exits, and the job stays
+  CANCELLED: the script does not requeue it;
 - the run's exit code is written to its run directory (`launch_exit_code`),
   so `--resubmit` can submit the unfinished tasks only.
 """
@@ -69,9 +72,12 @@ def sbatch_script(runs: Sequence[Run], experiment: str, python: str, sweep_dir: 
   header += list(opts.extra)
   cases = "\n".join(f"  {r.index}) workdir={shlex.quote(r.workdir)}; set -- {r.shell(python, experiment)} ;;"
                     for r in runs)
-  # One process: the run is the shell's child. Several: srun starts them, and
-  # forwards the SIGTERM it receives from the trap to every task.
-  launcher = "srun --kill-on-bad-exit=1 " if opts.processes > 1 else ""
+  if opts.processes > 1:
+    # srun would turn a SIGTERM it is sent into SIGKILL for its tasks ("forcing job termination"):
+    # the tasks are signalled directly, through SLURM, and srun waits for them to exit.
+    launcher, signal_run = "srun --kill-on-bad-exit=1 ", 'scancel --signal=TERM "$SLURM_JOB_ID" 2>/dev/null'
+  else:
+    launcher, signal_run = "", 'kill -TERM "$child" 2>/dev/null'
   return f"""#!/bin/bash
 {chr(10).join('#SBATCH ' + h for h in header)}
 # Written by `python -m launch.sweep --backend=slurm`; one array task per run.
@@ -85,24 +91,33 @@ case $i in
   *) echo "jaxdl-launch: no run $i in this sweep" >&2; exit 2 ;;
 esac
 echo "jaxdl-launch: task $i (job $SLURM_JOB_ID, restart ${{SLURM_RESTART_COUNT:-0}}) on $(hostname): $*"
-preempted=0
-on_preemption() {{
-  preempted=1
-  echo "jaxdl-launch: preemption signal: the run checkpoints and stops, then this task is requeued"
-  kill -TERM "$child" 2>/dev/null
+# USR1 (SLURM's warning before the time limit, --signal=B:USR1@N, or a preemption notice sent
+# with `scancel --signal=USR1 --batch`): checkpoint, stop, requeue. TERM (a user's scancel, or
+# SLURM ending the job): checkpoint and stop; SLURM decides what follows, this script does not requeue.
+stop=""
+on_usr1() {{
+  stop=requeue
+  echo "jaxdl-launch: warning signal: the run checkpoints and stops, then this task is requeued"
+  {signal_run}
 }}
-trap on_preemption USR1 TERM
+on_term() {{
+  [[ -n $stop ]] || stop=cancel
+  echo "jaxdl-launch: SIGTERM (scancel or the end of the job): the run checkpoints and stops; no requeue"
+  {signal_run}
+}}
+trap on_usr1 USR1
+trap on_term TERM
 rm -f "$workdir/{EXIT_CODE_FILE}"  # an earlier attempt's code must not label this one
 {launcher}"$@" &
 child=$!
 wait "$child"; rc=$?
 # `wait` returns early (rc > 128) when a trap fires: wait for the checkpoint too.
 while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
-if (( preempted )); then
+mkdir -p "$workdir" && echo "$rc" > "$workdir/{EXIT_CODE_FILE}"
+if [[ $stop == requeue ]]; then
   scontrol requeue "$SLURM_JOB_ID" && echo "jaxdl-launch: requeued job $SLURM_JOB_ID"
   exit 0
 fi
-mkdir -p "$workdir" && echo "$rc" > "$workdir/{EXIT_CODE_FILE}"
 exit "$rc"
 """
 

@@ -3,7 +3,9 @@
 Every worker of the slice runs the same command; `jaxdl.train.parallel` sees
 the TPU VM and calls `jax.distributed.initialize()`, which finds the other
 workers by itself. The repository (and its virtualenv) must be at `repo_dir`
-on every worker, and the run directory on storage that all of them share.
+on every worker (`~` is each worker's home), and the run directory on storage
+that all of them and the launcher share at the same path (a shared disk, or a
+bucket mounted with gcsfuse), so that `launch.collect` reads the results.
 """
 from __future__ import annotations
 
@@ -14,12 +16,21 @@ from jaxdl.errors import UserError
 from launch.plan import Run
 
 
+def remote_path(path: str) -> str:
+  """`path` quoted for the workers' shell, a leading ~ left to it ('~/x' quoted would not expand)."""
+  if path == "~":
+    return '"$HOME"'
+  if path.startswith("~/"):
+    return '"$HOME"/' + shlex.quote(path[2:])
+  return shlex.quote(path)
+
+
 def tpu_ssh_command(run: Run, experiment: str, *, tpu_name: str, zone: str, repo_dir: str,
                     python: str = "python3", project: str = "") -> list[str]:
   """The gcloud argv that runs `run` on every worker of TPU VM `tpu_name`."""
   if not tpu_name or not zone:
     raise UserError("the tpu backend needs --tpu_name and --tpu_zone")
-  remote = f"cd {shlex.quote(repo_dir)} && {run.shell(python, experiment)}"
+  remote = f"cd {remote_path(repo_dir)} && {run.shell(python, experiment)}"
   cmd = ["gcloud", "compute", "tpus", "tpu-vm", "ssh", tpu_name, f"--zone={zone}"]
   if project:
     cmd.append(f"--project={project}")

@@ -200,7 +200,7 @@ def test_repeated_signals_during_shutdown_still_write_results(tmp_path):
     sent += 1
     time.sleep(0.02)
   out, _ = proc.communicate(timeout=120)
-  assert proc.returncode == 0, out
+  assert proc.returncode == 3, out
   assert "Traceback" not in out and "preempted at step" in out and "again: ignored" in out
   assert json.load(open(os.path.join(workdir, "results.json")))["status"] == "incomplete"
   assert json.load(open(os.path.join(workdir, "status.json")))["status"] == "incomplete"

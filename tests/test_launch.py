@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -70,9 +71,52 @@ def test_tpu_command_runs_the_run_on_every_worker(tmp_path):
   assert cmd[:8] == ["gcloud", "compute", "tpus", "tpu-vm", "ssh", "v4-32", "--zone=us-central2-b",
                      "--project=proj"]
   assert cmd[8] == "--worker=all"
-  assert cmd[9] == f"--command=cd '~/jaxdl' && python3 -m experiments.train --lr=0.1 --workdir={run.workdir}"
+  # ~ must reach the worker's shell unquoted, or `cd` looks for a directory named "~"
+  assert cmd[9] == f"--command=cd \"$HOME\"/jaxdl && python3 -m experiments.train --lr=0.1 --workdir={run.workdir}"
+  assert tpu.remote_path("/srv/my repo") == "'/srv/my repo'" and tpu.remote_path("~") == '"$HOME"'
   with pytest.raises(ValueError, match="tpu_name"):
     tpu.tpu_ssh_command(run, "m", tpu_name="", zone="z", repo_dir="r")
+  with pytest.raises(ValueError, match="mount the bucket"):
+    plan.plan_sweep(["lr=0.1"], "gs://bucket/sweep")
+
+
+GCLOUD_STUB = """#!/bin/bash
+# Stands in for `gcloud compute tpus tpu-vm ssh ... --worker=all --command=C`: runs C here, as one worker's
+# login shell would (from $HOME), after checking its syntax.
+for a in "$@"; do case $a in --command=*) c=${a#--command=};; esac; done
+echo "$*" >> "$HOME/gcloud_calls"
+cd "$HOME" && bash -n -c "$c" && bash -c "$c"
+"""
+
+FAKE_PYTHON = """#!/bin/bash
+# `python -m module args`: writes where it ran and its arguments into its --workdir.
+for a in "$@"; do case $a in --workdir=*) w=${a#--workdir=};; esac; done
+mkdir -p "$w" && pwd > "$w/cwd" && echo "$*" > "$w/args"
+echo '{"status": "done"}' > "$w/status.json"
+"""
+
+
+def test_tpu_sweep_runs_in_the_workers_repository_through_gcloud(tmp_path, monkeypatch):
+  home, bin_dir = tmp_path / "home", tmp_path / "bin"
+  (home / "jaxdl").mkdir(parents=True)
+  bin_dir.mkdir()
+  for name, text in (("gcloud", GCLOUD_STUB), ("fake-python", FAKE_PYTHON)):
+    (bin_dir / name).write_text(text)
+    (bin_dir / name).chmod(0o755)
+  monkeypatch.setenv("HOME", str(home))
+  monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+  sweep_dir = tmp_path / "shared" / "sweep"
+  code = sweep.launch("experiments.train", ["lr=0.1,0.01"], ["--epochs=1"], str(sweep_dir), "tpu",
+                      python=str(bin_dir / "fake-python"), tpu_run=True,
+                      tpu_options=dict(tpu_name="v4-32", zone="z", repo_dir="~/jaxdl", project=""))
+  assert code == 0
+  runs = plan.read_manifest(str(sweep_dir))[2]
+  assert len(runs) == 2 and len((home / "gcloud_calls").read_text().splitlines()) == 2
+  for run, lr in zip(runs, ("0.1", "0.01")):
+    assert open(os.path.join(run.workdir, "cwd")).read().strip() == str(home / "jaxdl")
+    assert open(os.path.join(run.workdir, "args")).read().split() == [
+        "-m", "experiments.train", f"--lr={lr}", f"--workdir={run.workdir}", "--epochs=1"]
+    assert plan.run_status(run.workdir) == "done"
 
 
 FAKE_EXPERIMENT = """#!/bin/bash

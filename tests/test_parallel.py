@@ -18,6 +18,7 @@ import jax
 import numpy as np
 import pytest
 
+from jaxdl.errors import UserError
 from jaxdl.train import parallel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,15 +46,39 @@ def last_json_line(output: str) -> dict:
 
 
 def test_cluster_detection_from_the_environment():
+  # What srun sets in each task it starts (seen on the test cluster).
   slurm = {"SLURM_JOB_ID": "7", "SLURM_PROCID": "0", "SLURM_STEP_NODELIST": "n1", "SLURM_LOCALID": "0"}
-  assert parallel.detect_cluster({**slurm, "SLURM_NTASKS": "2"}) == "slurm"
-  # One array task is one process: no coordinator.
-  assert parallel.detect_cluster({**slurm, "SLURM_NTASKS": "1"}) is None
+  assert parallel.detect_cluster({**slurm, "SLURM_NTASKS": "2", "SLURM_STEP_NUM_TASKS": "2"}) == "slurm"
+  # One array task is one process: no coordinator; nor is a one-task srun step in a larger allocation.
+  assert parallel.detect_cluster({"SLURM_JOB_ID": "7", "SLURM_PROCID": "0", "SLURM_NTASKS": "1"}) is None
+  assert parallel.detect_cluster({**slurm, "SLURM_NTASKS": "1", "SLURM_STEP_NUM_TASKS": "1"}) is None
+  # One python started straight in a 2-task allocation (the batch shell has no SLURM_STEP_*): one line.
+  with pytest.raises(UserError, match="allocation of 2 tasks but was not started by srun: .*srun python -m"):
+    parallel.detect_cluster({"SLURM_JOB_ID": "7", "SLURM_PROCID": "0", "SLURM_NTASKS": "2"})
   assert parallel.detect_cluster({"TPU_WORKER_HOSTNAMES": "a,b"}) == "tpu"
   if not os.path.exists("/dev/accel0"):
     assert parallel.detect_cluster({}) is None
     assert parallel.initialize_distributed(env={}) is False
     assert not jax.distributed.is_initialized()
+
+
+def test_slurm_tasks_get_their_own_gpus_in_every_layout():
+  task = lambda local, per_node, **more: {"SLURM_LOCALID": str(local), "SLURM_NODEID": "0",  # noqa: E731
+                                          "SLURM_STEP_TASKS_PER_NODE": per_node, **more}
+  ids = parallel.slurm_local_device_ids
+  # --gpus-per-task=1: each task sees one GPU (index 0), whatever its SLURM_LOCALID.
+  assert ids(task(3, "4", SLURM_GPUS_PER_TASK="1"), n_gpus=1) == [0]
+  # --ntasks-per-node=1 --gpus-per-node=4: the one task uses all four (jax's default: GPU 0 only).
+  assert ids(task(0, "1"), n_gpus=4) == [0, 1, 2, 3]
+  # 2 tasks sharing a node's 4 GPUs: two each, by SLURM_LOCALID; node 1 of "2(x2),1" runs 2 tasks.
+  assert ids(task(1, "2"), n_gpus=4) == [2, 3]
+  assert ids({**task(1, "2(x2),1"), "SLURM_NODEID": "1"}, n_gpus=4) == [2, 3]
+  assert ids({**task(0, "2(x2),1"), "SLURM_NODEID": "2"}, n_gpus=4) == [0, 1, 2, 3]
+  assert ids(task(0, "2"), n_gpus=0) is None  # CPU nodes
+  with pytest.raises(UserError, match="3 SLURM tasks on this node share 4 GPUs"):
+    ids(task(0, "3"), n_gpus=4)
+  assert parallel.visible_gpu_count({"CUDA_VISIBLE_DEVICES": "2,5"}) == 2
+  assert parallel.visible_gpu_count({"CUDA_VISIBLE_DEVICES": ""}) == 0
 
 
 def test_four_devices_data_parallel_and_sharded_replicas_equal_one_device():

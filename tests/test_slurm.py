@@ -76,9 +76,10 @@ def slurm_env():
     shutil.rmtree(state, ignore_errors=True)
 
 
-def _sweep(env, sweep_dir, *args) -> str:
+def _sweep(env, sweep_dir, *args, run_args=()) -> str:
+  """Submits a sweep of RUN_ARGS (then `run_args`, which win) with the launcher flags `args`."""
   proc = subprocess.run([sys.executable, "-m", "launch.sweep", "--experiment=experiments.train",
-                         "--backend=slurm", f"--sweep_dir={sweep_dir}", *args, "--", *RUN_ARGS],
+                         "--backend=slurm", f"--sweep_dir={sweep_dir}", *args, "--", *RUN_ARGS, *run_args],
                         cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
   assert proc.returncode == 0, proc.stdout + proc.stderr
   return re.search(r"submitted job array (\d+)", proc.stdout).group(1)
@@ -144,24 +145,34 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
   # Tasks 0 and 1 are the same run (0 is preempted, 1 is not); task 2 diverges.
   array_job = _sweep(env, array_dir, "--grid", "lr=0.1,0.1,1000")
   dp_job = _sweep(env, dp_dir, "--processes=2")
-  logs = [_log(array_dir, array_job, i) for i in range(3)] + [_log(dp_dir, dp_job, 0)]
+  # The same 2-task run again, preempted: srun's tasks must checkpoint, not be killed.
+  dp_preempted_dir = tmp_path / "dp_preempted"
+  dp_preempted_job = _sweep(env, dp_preempted_dir, "--processes=2")
+  logs = [_log(array_dir, array_job, i) for i in range(3)] + [_log(dp_dir, dp_job, 0),
+                                                                _log(dp_preempted_dir, dp_preempted_job, 0)]
 
-  # Preempt task 0 as soon as it has started (its handler is in place from the startup line
-  # on): SLURM signals its batch shell while the first step compiles. Waiting for an epoch
-  # instead races with the run, whose later epochs take milliseconds.
-  _wait_for(lambda: "jaxdl: process 0/1" in _read(logs[0]), 240, "task 0's startup line", logs, env)
-  subprocess.run(["scancel", "--signal=USR1", "--batch", f"{array_job}_0"], env=env, check=True)
-  _wait_for(lambda: "requeued job" in _read(logs[0]), 120, "the requeue", logs, env)
-  job_id = re.search(r"requeued job (\d+)", _read(logs[0])).group(1)
+  # Preempt as soon as a run has started (its handler is in place from the startup line
+  # on): SLURM signals the batch shell while the first step compiles, so the run stops
+  # mid-epoch. Waiting for an epoch instead races with the run, whose later epochs take
+  # milliseconds.
+  requeued = []
+  for job, log, startup in ((f"{array_job}_0", logs[0], "jaxdl: process 0/1"),
+                            (f"{dp_preempted_job}_0", logs[4], "jaxdl: process 0/2")):
+    _wait_for(lambda: startup in _read(log), 240, f"{job}'s startup line", logs, env)
+    subprocess.run(["scancel", "--signal=USR1", "--batch", job], env=env, check=True)
+    _wait_for(lambda: "requeued job" in _read(log), 120, f"{job}'s requeue", logs, env)
+    requeued.append(re.search(r"requeued job (\d+)", _read(log)).group(1))
 
-  runs = plan.read_manifest(str(array_dir))[2] + plan.read_manifest(str(dp_dir))[2]
-  queued = lambda: subprocess.run(["squeue", "-h", "-j", f"{array_job},{dp_job}"], env=env,  # noqa: E731
+  runs = [r for d in (array_dir, dp_dir, dp_preempted_dir) for r in plan.read_manifest(str(d))[2]]
+  jobs = ",".join((array_job, dp_job, dp_preempted_job))
+  queued = lambda: subprocess.run(["squeue", "-h", "-j", jobs], env=env,  # noqa: E731
                                   capture_output=True, text=True).stdout.strip()
 
   held_since: dict[str, float] = {}
 
   def finished() -> bool:
-    _start_if_held_by_begin_time(env, job_id, held_since)
+    for job_id in requeued:
+      _start_if_held_by_begin_time(env, job_id, held_since)
     return not queued() and all(plan.run_status(r.workdir) in plan.FINISHED for r in runs)
 
   _wait_for(finished, 420, "all runs to finish", logs, env)
@@ -182,11 +193,45 @@ def test_job_array_data_parallel_srun_collect_and_preemption(slurm_env, tmp_path
     assert dp[metric] == pytest.approx(single[metric], abs=1e-6)
   assert dp["train_loss"] == pytest.approx(single["train_loss"], rel=1e-4)
 
+  # The preempted 2-task run: both tasks were signalled and stopped at one step (one checkpoint, both
+  # wrote their part), the job was requeued, resumed there and ended bit-identical to its twin.
+  dp_preempted = _read(logs[4])
+  assert dp_preempted.count("received SIGTERM: will checkpoint") == 2, dp_preempted
+  stopped = re.search(r"preempted at step (\d+)", dp_preempted)
+  assert stopped and f"resumed from step {stopped.group(1)}" in dp_preempted, dp_preempted
+  assert "restart 1" in dp_preempted and "Killed" not in dp_preempted
+  assert _results(runs[4].workdir) == _results(runs[3].workdir)
+
   table = collect.collect([str(array_dir), str(dp_dir)], str(tmp_path))
   rows = table.splitlines()[2:]
   assert len(rows) == 4
   assert "| done |" in rows[0] and "| done |" in rows[1] and "| done |" in rows[3]
   assert "diverged; 1/1 diverged" in rows[2]
+
+
+def _job_field(env, job_id: str, field: str) -> str:
+  shown = subprocess.run(["scontrol", "show", "job", job_id], env=env, capture_output=True, text=True).stdout
+  match = re.search(rf"\b{field}=(\S+)", shown)
+  return match.group(1) if match else ""
+
+
+def test_a_users_scancel_cancels_the_run_after_its_checkpoint(slurm_env, tmp_path):
+  """A plain scancel (SIGTERM to the job) is not a preemption: the run checkpoints and stops, and the
+  job stays CANCELLED, not requeued."""
+  env = slurm_env
+  sweep_dir = tmp_path / "cancelled"
+  job = _sweep(env, sweep_dir, run_args=["--epochs=100000"])  # runs until stopped
+  log = _log(sweep_dir, job, 0)
+  _wait_for(lambda: "epoch 1/" in _read(log), 240, "the first epoch", [log], env)
+  subprocess.run(["scancel", job], env=env, check=True)
+  _wait_for(lambda: not subprocess.run(["squeue", "-h", "-j", job], env=env, capture_output=True,
+                                       text=True).stdout.strip(), 120, "the job to end", [log], env)
+  text = _read(log)
+  assert _job_field(env, f"{job}_0", "JobState") == "CANCELLED", text + _cluster_state(env)
+  assert _job_field(env, f"{job}_0", "Restarts") == "0" and "requeued" not in text, text
+  assert re.search(r"preempted at step \d+: checkpoint saved", text), text
+  run = plan.read_manifest(str(sweep_dir))[2][0]
+  assert plan.run_status(run.workdir) == "incomplete"
 
 
 def test_study_cells_as_a_job_array_then_the_report(slurm_env, tmp_path):

@@ -42,17 +42,70 @@ _COORDINATOR_ENV_VARS = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PR
 
 
 def detect_cluster(env: Mapping[str, str] | None = None) -> str | None:
-  """"slurm" (a step of more than one task), "tpu" (a Cloud TPU VM), or None.
+  """"slurm" (a task of an srun step of more than one task), "tpu" (a Cloud TPU VM), or None.
 
   A single-task SLURM job (one element of a job array) is not a cluster: it
-  trains on its own devices and needs no coordinator.
+  trains on its own devices and needs no coordinator. A process started
+  directly in an allocation of several tasks (sbatch --ntasks=2 --wrap ...,
+  inside salloc -n 2) is a UserError: it would wait for partners that srun
+  never started.
   """
   env = os.environ if env is None else env
-  if "SLURM_JOB_ID" in env and "SLURM_PROCID" in env and int(env.get("SLURM_NTASKS", "1")) > 1:
-    return "slurm"
+  if "SLURM_JOB_ID" in env:
+    step_tasks = env.get("SLURM_STEP_NUM_TASKS")  # set by srun in each task it starts
+    if step_tasks is not None:
+      if int(step_tasks) > 1:
+        return "slurm"
+    elif int(env.get("SLURM_NTASKS", "1")) > 1:
+      raise UserError(f"this process runs in a SLURM allocation of {env['SLURM_NTASKS']} tasks but was not "
+                      "started by srun: start one process per task with `srun python -m ...`, or ask for "
+                      "--ntasks=1")
   if any(v in env for v in _TPU_ENV_VARS) or os.path.exists("/dev/accel0"):
     return "tpu"
   return None
+
+
+def _tasks_on_this_node(env: Mapping[str, str]) -> int:
+  """This step's task count on this node, from SLURM_STEP_TASKS_PER_NODE (e.g. "2(x3),1": nodes 0-2
+  run 2 tasks, node 3 one) and SLURM_NODEID."""
+  counts: list[int] = []
+  for part in env.get("SLURM_STEP_TASKS_PER_NODE", env.get("SLURM_TASKS_PER_NODE", "1")).split(","):
+    count, _, repeat = part.partition("(x")
+    counts += [int(count)] * (int(repeat.rstrip(")")) if repeat else 1)
+  node = int(env.get("SLURM_NODEID", "0"))
+  return counts[node] if node < len(counts) else counts[-1]
+
+
+def visible_gpu_count(env: Mapping[str, str] | None = None) -> int:
+  """GPUs this process may use: those in $CUDA_VISIBLE_DEVICES when set, else the node's /dev/nvidiaN."""
+  env = os.environ if env is None else env
+  visible = env.get("CUDA_VISIBLE_DEVICES")
+  if visible is not None:
+    return len([v for v in visible.split(",") if v.strip()])
+  return len([d for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit()]) \
+      if os.path.isdir("/dev") else 0
+
+
+def slurm_local_device_ids(env: Mapping[str, str], n_gpus: int) -> list[int] | None:
+  """The GPUs (indices among the n_gpus it sees) an srun task should use; None: no GPU.
+
+  jax.distributed's own SLURM default gives each task only the device numbered SLURM_LOCALID, which
+  is wrong in both common layouts: one GPU per task (--gpus-per-task=1: each task sees one GPU,
+  index 0, so task 1 would ask for a device it does not have) and one task per node (--gpus-per-node=N:
+  the task would use GPU 0 only). Rule: a task that was given its own GPUs (SLURM_GPUS_PER_TASK set,
+  or only one task on the node) uses every GPU it sees; tasks sharing a node's GPUs split them into
+  equal blocks by SLURM_LOCALID. $JAX_LOCAL_DEVICE_IDS (read by jax itself) overrides this.
+  """
+  if n_gpus == 0:
+    return None
+  tasks = _tasks_on_this_node(env)
+  if env.get("SLURM_GPUS_PER_TASK") or tasks == 1:
+    return list(range(n_gpus))
+  if n_gpus % tasks:
+    raise UserError(f"{tasks} SLURM tasks on this node share {n_gpus} GPUs, which do not split evenly: ask "
+                    "for --gpus-per-task, or set $JAX_LOCAL_DEVICE_IDS for each task")
+  per_task, local = n_gpus // tasks, int(env.get("SLURM_LOCALID", "0"))
+  return list(range(local * per_task, (local + 1) * per_task))
 
 
 def initialize_distributed(coordinator_address: str | None = None, num_processes: int | None = None,
@@ -62,8 +115,9 @@ def initialize_distributed(coordinator_address: str | None = None, num_processes
 
   Explicit arguments (or $JAX_COORDINATOR_ADDRESS, $JAX_NUM_PROCESSES,
   $JAX_PROCESS_ID) win; otherwise SLURM's and Cloud TPU's environments are
-  detected (by `detect_cluster`, then by jax's own cluster detection). Must
-  run before any JAX computation. Calling it again is a no-op.
+  detected (by `detect_cluster`, then by jax's own cluster detection). An srun
+  task's GPUs are chosen by `slurm_local_device_ids` unless $JAX_LOCAL_DEVICE_IDS
+  is set. Must run before any JAX computation. Calling it again is a no-op.
   """
   env = os.environ if env is None else env
   if jax.distributed.is_initialized():
@@ -76,9 +130,14 @@ def initialize_distributed(coordinator_address: str | None = None, num_processes
   cluster = detect_cluster(env)
   if coordinator_address is None and cluster is None:
     return False
-  logging.info("starting jax.distributed (%s)", "coordinator given" if coordinator_address else cluster)
+  local_device_ids = None
+  if cluster == "slurm" and not env.get("JAX_LOCAL_DEVICE_IDS"):
+    local_device_ids = slurm_local_device_ids(env, visible_gpu_count(env))
+  logging.info("starting jax.distributed (%s; local device ids %s)",
+               "coordinator given" if coordinator_address else cluster, local_device_ids)
   jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
-                             process_id=process_id, coordinator_bind_address=bind_address)
+                             process_id=process_id, coordinator_bind_address=bind_address,
+                             local_device_ids=local_device_ids)
   return True
 
 
@@ -175,6 +234,15 @@ class ShardedRows:
 
   def __getitem__(self, idx: jax.Array) -> jax.Array:
     return jax.lax.with_sharding_constraint(self.rows[idx], self.sharding)
+
+
+def wait_for_all_processes(name: str) -> None:
+  """Returns when every process has reached this call (a no-op with one process).
+
+  Before a process exits: under `srun --kill-on-bad-exit` the first task to exit with a non-zero
+  code (3, stopped) has its partners killed, and process 0 may still be writing the results."""
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices(name)
 
 
 def any_process(flag: bool) -> bool:

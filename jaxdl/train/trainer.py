@@ -159,6 +159,7 @@ def train_and_evaluate(cfg: TrainConfig, workdir: str | None = None, *, data: Da
     result = _results(run, state, status, workdir, time.time() - start)
     if run.rundir:
       _write_outputs(run.rundir, result, keep_results=finished_earlier)
+    parallel.wait_for_all_processes("jaxdl: the run's outputs are written")
   finally:
     preempt.restore_handlers()
     if run.rundir:
