@@ -35,8 +35,11 @@ SCRIPT = "sweep.sbatch"
 class SlurmOptions:
   job_name: str = "jaxdl-sweep"
   processes: int = 1                # tasks per run (data-parallel processes)
+  nodes: int = 0                    # --nodes (0: SLURM places the tasks)
+  ntasks_per_node: int = 0          # --ntasks-per-node
   cpus_per_task: int = 1
-  gpus_per_task: int = 0
+  gpus_per_task: int = 0            # one GPU per task: --gpus-per-task=1
+  gpus_per_node: int = 0            # one task per node using all its GPUs: --gpus-per-node=N
   mem: str = ""                     # e.g. "16G"
   time: str = ""                    # e.g. "04:00:00"
   partition: str = ""
@@ -62,11 +65,18 @@ def sbatch_script(runs: Sequence[Run], experiment: str, python: str, sweep_dir: 
                   opts: SlurmOptions, repo: str) -> str:
   """The job-array batch script (bash) for `runs`; the array range is given at submission."""
   sweep_dir = os.path.abspath(sweep_dir)
+  if opts.nodes and opts.ntasks_per_node and opts.nodes * opts.ntasks_per_node != opts.processes:
+    raise UserError(f"--processes={opts.processes} must equal --nodes x --ntasks_per_node "
+                    f"({opts.nodes} x {opts.ntasks_per_node})")
+  if opts.gpus_per_task and opts.gpus_per_node:
+    raise UserError("give --gpus_per_task (one GPU per task) or --gpus_per_node (tasks share a node's GPUs), "
+                    "not both")
   header = [f"--job-name={opts.job_name}", f"--output={sweep_dir}/logs/%A_%a.out",
             "--open-mode=append", f"--ntasks={opts.processes}", f"--cpus-per-task={opts.cpus_per_task}",
             f"--signal={opts.signal}", "--requeue"]
-  if opts.gpus_per_task:
-    header.append(f"--gpus-per-task={opts.gpus_per_task}")
+  header += [f"--{k}={v}" for k, v in (("nodes", opts.nodes), ("ntasks-per-node", opts.ntasks_per_node),
+                                        ("gpus-per-task", opts.gpus_per_task),
+                                        ("gpus-per-node", opts.gpus_per_node)) if v]
   header += [f"--{k}={v}" for k, v in (("mem", opts.mem), ("time", opts.time),
                                         ("partition", opts.partition)) if v]
   header += list(opts.extra)

@@ -22,6 +22,7 @@ or an integer range start:stop (stop excluded). Backends:
 from __future__ import annotations
 
 import os
+import queue
 import shlex
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from typing import Callable, Sequence
 
 from absl import app, flags
 
+from jaxdl import gpus
 from jaxdl.errors import UserError
 from launch import plan, slurm, tpu
 
@@ -43,8 +45,11 @@ def define_backend_flags() -> None:
   flags.DEFINE_bool("dry_run", False, "Write the script / print the commands, launch nothing.")
   flags.DEFINE_integer("parallel", 1, "local: runs at once.")
   flags.DEFINE_integer("processes", 1, "slurm: tasks (processes) per run, one data-parallel job.")
+  flags.DEFINE_integer("nodes", 0, "slurm: --nodes (0: SLURM places the tasks).")
+  flags.DEFINE_integer("ntasks_per_node", 0, "slurm: --ntasks-per-node.")
   flags.DEFINE_integer("cpus_per_task", 1, "slurm: --cpus-per-task.")
-  flags.DEFINE_integer("gpus_per_task", 0, "slurm: --gpus-per-task.")
+  flags.DEFINE_integer("gpus_per_task", 0, "slurm: --gpus-per-task (one task per GPU: 1).")
+  flags.DEFINE_integer("gpus_per_node", 0, "slurm: --gpus-per-node (one task per node using all its GPUs).")
   flags.DEFINE_string("mem", "", "slurm: --mem, e.g. 16G.")
   flags.DEFINE_string("time", "", "slurm: --time, e.g. 04:00:00.")
   flags.DEFINE_string("partition", "", "slurm: --partition.")
@@ -61,8 +66,9 @@ def define_backend_flags() -> None:
 def slurm_options(job_name: str) -> slurm.SlurmOptions:
   """SlurmOptions from the backend flags."""
   return slurm.SlurmOptions(
-      job_name=job_name, processes=FLAGS.processes, cpus_per_task=FLAGS.cpus_per_task,
-      gpus_per_task=FLAGS.gpus_per_task, mem=FLAGS.mem, time=FLAGS.time, partition=FLAGS.partition,
+      job_name=job_name, processes=FLAGS.processes, nodes=FLAGS.nodes, ntasks_per_node=FLAGS.ntasks_per_node,
+      cpus_per_task=FLAGS.cpus_per_task, gpus_per_task=FLAGS.gpus_per_task, gpus_per_node=FLAGS.gpus_per_node,
+      mem=FLAGS.mem, time=FLAGS.time, partition=FLAGS.partition,
       max_concurrent=FLAGS.max_concurrent, signal=FLAGS.signal, extra=tuple(FLAGS.sbatch_arg))
 
 
@@ -78,12 +84,20 @@ def run_local(runs: Sequence[plan.Run], experiment: str, python: str, sweep_dir:
               parallel: int = 1) -> list[int]:
   """Runs each run as a subprocess (`parallel` at once); logs to <sweep_dir>/logs/<name>.log."""
   os.makedirs(os.path.join(sweep_dir, "logs"), exist_ok=True)
+  # Runs side by side get their own GPUs (or share them without preallocating); see gpus.share_gpus.
+  slots: queue.Queue = queue.Queue()
+  for settings in gpus.share_gpus(parallel):
+    slots.put(settings)
 
   def one(run: plan.Run) -> int:
     plan.clear_exit_code(run.workdir)
-    with open(os.path.join(sweep_dir, "logs", f"{run.name}.log"), "a") as log:
-      code = subprocess.run(run.argv(python, experiment), cwd=REPO, stdout=log,
-                            stderr=subprocess.STDOUT).returncode
+    settings = slots.get()
+    try:
+      with open(os.path.join(sweep_dir, "logs", f"{run.name}.log"), "a") as log:
+        code = subprocess.run(run.argv(python, experiment), cwd=REPO, stdout=log, env={**os.environ, **settings},
+                              stderr=subprocess.STDOUT).returncode
+    finally:
+      slots.put(settings)
     plan.record_exit_code(run.workdir, code)
     print(f"{run.name}: exit {code} ({plan.run_status(run.workdir)})", flush=True)
     return code

@@ -38,6 +38,17 @@ def test_each_run_gets_its_flags_and_its_own_workdir(tmp_path):
   assert plan.read_manifest(str(tmp_path)) == ("experiments.train", "python3", runs)
 
 
+def test_runs_side_by_side_get_their_own_gpus():
+  from jaxdl import gpus
+  env = {"CUDA_VISIBLE_DEVICES": "0,1,2,3"}
+  assert gpus.share_gpus(2, env) == [{"CUDA_VISIBLE_DEVICES": "0,1"}, {"CUDA_VISIBLE_DEVICES": "2,3"}]
+  assert gpus.share_gpus(3, {"CUDA_VISIBLE_DEVICES": "4,6,7"}) == [
+      {"CUDA_VISIBLE_DEVICES": "4"}, {"CUDA_VISIBLE_DEVICES": "6"}, {"CUDA_VISIBLE_DEVICES": "7"}]
+  # fewer GPUs than runs: shared, without JAX's preallocation of most of each GPU's memory
+  assert gpus.share_gpus(4, {"CUDA_VISIBLE_DEVICES": "0,1"}) == [{"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}] * 4
+  assert gpus.share_gpus(2, {"CUDA_VISIBLE_DEVICES": ""}) == [{}, {}] and gpus.share_gpus(1, env) == [{}]
+
+
 def test_array_spec_compresses_ranges():
   assert slurm.array_spec([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
   assert slurm.array_spec([3], max_concurrent=2) == "3%2"
@@ -56,8 +67,18 @@ def test_sbatch_script_is_a_job_array_with_preemption_and_requeue(tmp_path):
                "export PYTHONUNBUFFERED=1"]:
     assert line in text, line
   assert f"1) workdir={runs[1].workdir}; set -- {runs[1].shell('/venv/bin/python', 'experiments.train')} ;;" in text
+  # srun's tasks are signalled through SLURM: srun itself would SIGKILL them
+  assert 'scancel --signal=TERM "$SLURM_JOB_ID"' in text and 'kill -TERM "$child"' not in text
   one = slurm.sbatch_script(runs, "m", "python", str(tmp_path), slurm.SlurmOptions(), "/repo")
-  assert "srun" not in one and "#SBATCH --ntasks=1" in one
+  assert "srun" not in one and "#SBATCH --ntasks=1" in one and 'kill -TERM "$child"' in one
+  # multi-node layouts: one task per node with all its GPUs
+  nodes = slurm.sbatch_script(runs, "m", "python", str(tmp_path), slurm.SlurmOptions(
+      processes=4, nodes=4, ntasks_per_node=1, gpus_per_node=8), "/repo")
+  for line in ["#SBATCH --ntasks=4", "#SBATCH --nodes=4", "#SBATCH --ntasks-per-node=1", "#SBATCH --gpus-per-node=8"]:
+    assert line in nodes, line
+  with pytest.raises(ValueError, match="must equal --nodes x --ntasks_per_node"):
+    slurm.sbatch_script(runs, "m", "python", str(tmp_path), slurm.SlurmOptions(processes=3, nodes=2,
+                                                                                 ntasks_per_node=2), "/repo")
   if shutil.which("bash"):
     path = slurm.write_script(str(tmp_path), text)
     assert subprocess.run(["bash", "-n", path]).returncode == 0

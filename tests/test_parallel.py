@@ -109,6 +109,7 @@ def test_four_devices_data_parallel_and_sharded_replicas_equal_one_device():
         acc=[[r["test_acc"] for r in x.replicas] for x in (one, dp, rp)],
         dp_mesh=dict(dp_mesh.shape), rp_mesh=dict(rp_mesh.shape),
         auto=dict(parallel.make_mesh(1, 32).shape), odd=dict(parallel.make_mesh(3, 6).shape),
+        odd_text=parallel.describe_mesh(parallel.make_mesh(1, 130)),
         dp_spec_ok=jax.tree_util.tree_leaves(dp.state.params)[0].sharding.spec == parallel.P("replica"),
         rp_devices=len(jax.tree_util.tree_leaves(rp.state.params)[0].sharding.device_set),
         # [K=2, rows, 36 inputs]: 8 rows per device, never the 32 of the whole batch.
@@ -121,6 +122,8 @@ def test_four_devices_data_parallel_and_sharded_replicas_equal_one_device():
   assert r["dp_mesh"] == {"replica": 1, "data": 4} and r["rp_mesh"] == {"replica": 2, "data": 2}
   assert r["auto"] == {"replica": 1, "data": 4}
   assert r["odd"] == {"replica": 3, "data": 1}  # 3 replicas, batch 6: 3 of the 4 devices
+  # batch 130 on 4 devices uses 2: the startup line says so
+  assert r["odd_text"].startswith("replica 1, data 2 (mesh axes); 2 of 4 devices idle"), r["odd_text"]
   assert r["dp_spec_ok"] and r["rp_devices"] == 4
   assert r["all_reduce"] and r["local_batch"] and not r["full_batch_in_step"], r
   # Same data order and dropout keys; only float reduction order may differ.

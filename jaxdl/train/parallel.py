@@ -30,6 +30,7 @@ from absl import logging
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from jaxdl import gpus
 from jaxdl.errors import UserError
 
 REPLICA_AXIS = "replica"
@@ -78,12 +79,7 @@ def _tasks_on_this_node(env: Mapping[str, str]) -> int:
 
 def visible_gpu_count(env: Mapping[str, str] | None = None) -> int:
   """GPUs this process may use: those in $CUDA_VISIBLE_DEVICES when set, else the node's /dev/nvidiaN."""
-  env = os.environ if env is None else env
-  visible = env.get("CUDA_VISIBLE_DEVICES")
-  if visible is not None:
-    return len([v for v in visible.split(",") if v.strip()])
-  return len([d for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit()]) \
-      if os.path.isdir("/dev") else 0
+  return len(gpus.visible_gpu_ids(env))
 
 
 def slurm_local_device_ids(env: Mapping[str, str], n_gpus: int) -> list[int] | None:
@@ -186,9 +182,16 @@ def auto_mesh(num_replicas: int, batch_size: int) -> Mesh | None:
 
 
 def describe_mesh(mesh: Mesh | None) -> str:
+  """e.g. "replica 2, data 2 (mesh axes)"; says so when devices are left idle (a stated choice: the
+  replicas and the batch must split evenly, so batch 130 on 4 devices uses 2 of them)."""
   if mesh is None:
     return "one device"
-  return ", ".join(f"{name} {size}" for name, size in mesh.shape.items()) + " (mesh axes)"
+  text = ", ".join(f"{name} {size}" for name, size in mesh.shape.items()) + " (mesh axes)"
+  idle = jax.device_count() - mesh.devices.size
+  if idle:
+    text += (f"; {idle} of {jax.device_count()} devices idle: no larger mesh divides the replicas and the "
+             "batch size evenly (make the batch size a multiple of the device count to use them all)")
+  return text
 
 
 def replica_sharding(mesh: Mesh) -> NamedSharding:
