@@ -138,21 +138,34 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
-def test_two_processes_train_one_data_parallel_run_like_one_process(tmp_path):
+@pytest.mark.parametrize("runner", ["loop", "scan"])
+def test_two_processes_train_one_data_parallel_run_like_one_process(tmp_path, runner):
+  """2 processes x 2 CPU devices: each process sends its devices only its rows of each batch, and the run
+  equals one process's."""
   port = _free_port()
   code = f"""
-    import json, sys
+    import dataclasses, json, sys
+    import jax
+    jax.config.update("jax_num_cpu_devices", 2)
     import numpy as np
     from jaxdl.train import parallel, train_and_evaluate
+    from jaxdl.train.runner import CompiledReplicas
     parallel.initialize_distributed(bind_address="127.0.0.1:{port}")
-    import jax
     {textwrap.indent(CONFIG, "    ").strip()}
+    CFG = dataclasses.replace(CFG, epoch_runner={runner!r})
     result = train_and_evaluate(CFG, sys.argv[1] if len(sys.argv) > 1 else {str(tmp_path / "run")!r},
                                 data=DATA, echo=print)
     if jax.process_index() == 0:
       np.savez({str(tmp_path / "params.npz")!r}, *[np.asarray(x) for x in jax.tree_util.tree_leaves(result.state.params)])
-    print(json.dumps(dict(process=jax.process_index(), count=jax.process_count(),
-                          mesh=dict(parallel.make_mesh(2, 32).shape),
+    # A batch as the run feeds it: which rows of it this process's devices hold, and whether they are
+    # the right examples.
+    compiled = CompiledReplicas(result.program, 128, parallel.make_mesh(2, 32))
+    idx = np.random.default_rng(0).permutation(128)[:64].reshape(2, 32)
+    batch = compiled.feed_rows(DATA.x_train, idx)
+    held = sorted((s.index[1].start, s.index[1].stop) for s in batch.addressable_shards)
+    right = all(np.array_equal(np.asarray(s.data), DATA.x_train[idx[s.index[:2]]]) for s in batch.addressable_shards)
+    print(json.dumps(dict(process=jax.process_index(), count=jax.process_count(), feed=compiled.feed,
+                          mesh=dict(parallel.make_mesh(2, 32).shape), held=held, right=right,
                           acc=[r["test_acc"] for r in result.replicas])))
   """
   procs = [run_python(code, {"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2",
@@ -166,9 +179,14 @@ def test_two_processes_train_one_data_parallel_run_like_one_process(tmp_path):
   assert all(p.returncode == 0 for p in procs), "\n\n".join(outs)
   results = [last_json_line(o) for o in outs]
   assert sorted(r["process"] for r in results) == [0, 1] and all(r["count"] == 2 for r in results)
-  assert results[0]["mesh"] == {"replica": 1, "data": 2}
+  assert results[0]["mesh"] == {"replica": 1, "data": 4}
+  # 32 rows a batch over 4 devices: process 0's two devices hold rows 0-15, process 1's rows 16-31.
+  held = {r["process"]: r["held"] for r in results}
+  assert held == {0: [[0, 8], [8, 16]], 1: [[16, 24], [24, 32]]}, held
+  assert all(r["right"] and r["feed"] == "process" for r in results), results
   # Each process logs its index at startup; the progress log comes from process 0 alone.
   assert "process 0/2" in outs[0] and "process 1/2" in outs[1]
+  assert "each process feeds its rows of each batch" in outs[0]
   assert "epoch 1/" in outs[0] and "epoch 1/" not in outs[1]
 
   from jaxdl.train import train_and_evaluate

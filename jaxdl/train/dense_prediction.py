@@ -28,11 +28,11 @@ from jaxdl.train.steps import HParams, ReplicaProgram
 class DensePredictionProgram(ReplicaProgram):
   """The engine's replica program for per-position labels."""
 
-  def train_step(self, state: TrainState, hp: HParams, x_all: jax.Array, y_all: jax.Array,
-                 perm: jax.Array) -> tuple[TrainState, jax.Array]:
+  def train_on_batch(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array
+                     ) -> tuple[TrainState, jax.Array]:
     """The engine's step. Its running accuracy counts examples, not pixels, so the per-epoch
     training accuracy is NaN (undefined) here; the final one is evaluated per pixel."""
-    new, loss = super().train_step(state, hp, x_all, y_all, perm)
+    new, loss = super().train_on_batch(state, hp, x, y)
     return new.replace(epoch_correct=jnp.full_like(new.epoch_correct, jnp.nan)), loss
 
   def evaluate(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array) -> dict[str, jax.Array]:

@@ -7,11 +7,13 @@ One `Mesh` over all devices with two axes:
 - `data`: each replica's batch is split over it and its parameters are
   replicated, so the gradient mean becomes an all-reduce (data parallelism).
 
-Everything is `jax.jit` with `NamedSharding`s (no `pmap`). Every process holds
-the whole (small) dataset on its devices; a replica's batch is gathered on the
-device from it by the epoch permutation, and each device gathers only its own
-rows of the batch. That is the on-device equivalent of each process feeding
-its local slice of the global batch: no host-to-device copy per step.
+Everything is `jax.jit` with `NamedSharding`s (no `pmap`). The training data
+reaches the devices in one of two ways (`CompiledReplicas`'s `feed`): one
+process keeps the whole (small) training set on its devices and each device
+gathers its own rows of each batch there (no host-to-device copy per step);
+several processes keep it in host memory and each sends its devices only their
+rows of each batch (`jax.make_array_from_callback`), so no device holds more
+than its share. Evaluation splits are still whole on every device.
 
 Several processes (SLURM tasks, TPU VM workers) join through
 `jax.distributed.initialize()`, called by `initialize_distributed` only when a

@@ -13,7 +13,9 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
-from jax.sharding import Mesh
+import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from jaxdl.data.batching import epoch_permutation
 from jaxdl.errors import UserError
@@ -63,6 +65,8 @@ def unrolled(fn: Callable, in_axes: tuple[int | None, ...]) -> Callable:
   return per_replica
 
 
+FEEDS = ("auto", "device", "process")
+
 # For programs that run once: XLA's backend optimizations cost more compile time than they save.
 RUN_ONCE_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
@@ -71,13 +75,23 @@ class CompiledReplicas:
   """The jitted init / step / epoch / eval functions of a program over K replicas."""
 
   def __init__(self, program: ReplicaProgram, n_train: int, mesh: Mesh | None = None,
-               batching: str = "auto"):
+               batching: str = "auto", feed: str = "auto"):
     """`mesh` (see `jaxdl.train.parallel`): replicas split over its "replica" axis and
     each batch over its "data" axis; None: plain jit on the default device.
-    `batching`: vmap | unroll | auto, see `choose_batching`."""
+    `batching`: vmap | unroll | auto, see `choose_batching`.
+    `feed`: where a step's batch comes from. "device": the training set is on every device and
+    each device gathers its rows of the batch there (no host work per step). "process": the
+    training set stays in host memory and each process sends its devices only their rows of each
+    batch (of each epoch, for the scan), so a device never holds more than its share. "auto":
+    "process" when several processes share the mesh, else "device"."""
+    if feed not in FEEDS:
+      raise UserError(f"feed {feed!r}; valid: {', '.join(FEEDS)}")
     self.program = program
     self.n_train = n_train
     self.mesh = mesh
+    self.feed = ("process" if mesh is not None and jax.process_count() > 1 else "device") if feed == "auto" else feed
+    if self.feed == "process" and mesh is None:
+      raise UserError("feed 'process' needs a mesh (it splits each batch over the mesh's data axis)")
     self.batching = choose_batching(batching, program, mesh)
     p = program
     over_replicas = unrolled if self.batching == "unroll" else jax.vmap
@@ -107,6 +121,45 @@ class CompiledReplicas:
 
     self.epoch = jax.jit(epoch, donate_argnums=(0,), **out)
     self.evaluate = jax.jit(over_replicas(p.evaluate, in_axes=(0, 0, None, None)), **out)
+    if self.feed == "process":
+      fed = jax.vmap(p.train_on_batch, in_axes=(0, 0, 0, 0), spmd_axis_name=parallel.REPLICA_AXIS)
+      self._fed_step = jax.jit(fed, donate_argnums=(0,), **out)
+
+      def fed_epoch(state: TrainState, hp: HParams, xs, ys) -> tuple[TrainState, jax.Array]:
+        state, losses = jax.lax.scan(lambda s, xy: fed(s, hp, *xy), state, (xs, ys))
+        return state, losses.T
+
+      self._fed_epoch = jax.jit(fed_epoch, donate_argnums=(0,), **out)
+      self.epoch = self._feed_epoch
+
+  def training_data(self, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+    """What `epoch` and `run_epoch_loop` take as (x_all, y_all): the arrays on every device
+    (feed "device"), or the host arrays each process feeds its rows from (feed "process")."""
+    if self.feed == "process":
+      return np.asarray(x), np.asarray(y)
+    return self.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)
+
+  def feed_rows(self, a: np.ndarray, idx: np.ndarray) -> jax.Array:
+    """The global array a[idx] (shape [..., K, batch, *a.shape[1:]] for idx [..., K, batch]), its
+    replica axis over "replica" and its batch axis over "data"; each process reads only the rows
+    of its own devices."""
+    lead = [None] * (idx.ndim - 2)
+    sharding = NamedSharding(self.mesh, P(*lead, parallel.REPLICA_AXIS, parallel.DATA_AXIS))
+    return jax.make_array_from_callback(idx.shape + a.shape[1:], sharding,
+                                        lambda index: a[idx[index[:idx.ndim]]])
+
+  def _host_permutations(self, state: TrainState) -> np.ndarray:
+    """The epoch's permutation of each replica [K, n_train], on every host."""
+    perms = self.permutations(state.data_key, int(state.step[0]) // self.program.steps_per_epoch)
+    return np.asarray(multihost_utils.process_allgather(perms, tiled=True))
+
+  def _feed_epoch(self, state: TrainState, hp: HParams, x_all: np.ndarray, y_all: np.ndarray
+                  ) -> tuple[TrainState, jax.Array]:
+    """The scanned epoch, fed: each process sends its rows of every batch of the epoch."""
+    spe, b = self.program.steps_per_epoch, self.program.cfg.batch_size
+    perms = self._host_permutations(state)
+    idx = perms[:, :spe * b].reshape(perms.shape[0], spe, b).transpose(1, 0, 2)  # [steps, K, b]
+    return self._fed_epoch(state, hp, self.feed_rows(x_all, idx), self.feed_rows(y_all, idx))
 
   def place(self, tree: Any, per_replica: bool = True) -> Any:
     """`tree` as global arrays on the mesh (leading [K] axis split over "replica" if
@@ -125,12 +178,19 @@ class CompiledReplicas:
     steps so far (on the device); returning True stops early (a preemption). Returns
     (state, interrupted, losses).
     """
-    spe = self.program.steps_per_epoch
+    spe, b = self.program.steps_per_epoch, self.program.cfg.batch_size
     step0 = int(state.step[0])
-    perms = self.permutations(state.data_key, step0 // spe)
+    if self.feed == "process":
+      host_perms = self._host_permutations(state)
+    else:
+      perms = self.permutations(state.data_key, step0 // spe)
     losses = []
-    for _ in range(step0 % spe, spe):
-      state, loss = self.step(state, hp, x_all, y_all, perms)
+    for i in range(step0 % spe, spe):
+      if self.feed == "process":
+        idx = host_perms[:, i * b:(i + 1) * b]
+        state, loss = self._fed_step(state, hp, self.feed_rows(x_all, idx), self.feed_rows(y_all, idx))
+      else:
+        state, loss = self.step(state, hp, x_all, y_all, perms)
       losses.append(loss)
       if after_step(state, losses):
         return state, True, losses

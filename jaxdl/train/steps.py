@@ -96,7 +96,12 @@ class ReplicaProgram:
     b = self.cfg.batch_size
     i = state.step % self.steps_per_epoch
     idx = jax.lax.dynamic_slice(perm, (i * b,), (b,))
-    x, y = x_all[idx], y_all[idx]
+    return self.train_on_batch(state, hp, x_all[idx], y_all[idx])
+
+  def train_on_batch(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array
+                     ) -> tuple[TrainState, jax.Array]:
+    """`train_step` on its batch (x, y), already selected (several processes feed their rows of it)."""
+    b = self.cfg.batch_size
     k_drop, k_shift, k_noise = jax.random.split(jax.random.fold_in(state.step_key, state.step), 3)
     if self.cfg.augment_shift:
       x = random_shift(k_shift, x, self.cfg.augment_shift)

@@ -110,7 +110,7 @@ class _Run:
   state: TrainState
   restored: bool
   history: list[dict[str, Any]]
-  train: tuple[jax.Array, jax.Array]
+  train: tuple[Any, Any]  # as `compiled.training_data` gives it: on the devices, or on the hosts
   splits: dict[str, tuple[jax.Array, jax.Array]]
   spe: int
   rundir: RunDir | None
@@ -238,11 +238,15 @@ def _setup(cfg: TrainConfig, workdir: str | None, data: Dataset | None, mesh: An
     state = restored[0]
   # Also without a checkpoint: a run killed before its first save left epoch lines.
   history = rundir.truncate_metrics(int(state.step[0])) if rundir else []
-  on_device = lambda x, y: compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)  # noqa: E731
-  splits = {name: on_device(x, y) for name, x, y in
+  splits = {name: on_device(compiled, x, y) for name, x, y in
             [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
   return _Run(cfg, data, program, compiled, mesh, replicas, hp, state, restored is not None, history,
-              on_device(data.x_train, data.y_train), splits, spe, rundir, ckpt)
+              compiled.training_data(data.x_train, data.y_train), splits, spe, rundir, ckpt)
+
+
+def on_device(compiled: CompiledReplicas, x: np.ndarray, y: np.ndarray) -> tuple[jax.Array, jax.Array]:
+  """An evaluation split, whole on every device."""
+  return compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)
 
 
 def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
@@ -258,7 +262,8 @@ def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
       events = EventWriter(os.path.join(rundir.path, "tb"), is_writer, _tensorboard_hparams(cfg, run.replicas),
                            purge_step=int(state.step[0]) + 1)
     # Every process logs who it is; the rest of the progress log comes from process 0 only.
-    echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(run.mesh)}, "
+    feeding = ", each process feeds its rows of each batch" if run.compiled.feed == "process" else ""
+    echo(f"jaxdl: {parallel.describe_processes()}, {parallel.describe_mesh(run.mesh)}{feeding}, "
          f"epoch runner '{choose_runner(cfg.epoch_runner)}' ({jax.default_backend()}), "
          f"{len(run.replicas)} replica(s) ({run.compiled.batching}), {run.data.describe()}, {run.data.origin()}")
     if not is_writer:
@@ -444,6 +449,8 @@ def _log_new_divergences(cfg, replicas, history, echo) -> None:
 def _replica_results(cfg, compiled, state, hp, replicas, history, train, splits):
   """Per replica: final train/val/test accuracy (eval mode), best-val bookkeeping, status."""
   s = jax.device_get(state)
+  if compiled.feed == "process":  # the training set is on the hosts; on the devices for this evaluation only
+    train = on_device(compiled, *train)
   train_ev = jax.device_get(compiled.evaluate(state, hp, *train))
   evs = {name: jax.device_get(compiled.evaluate(state, hp, x, y)) for name, (x, y) in splits.items()}
   rows = []
