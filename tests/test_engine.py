@@ -180,6 +180,8 @@ def test_unrolled_replicas_equal_vmapped_ones_and_auto_unrolls_conv_nets_on_cpu(
   conv = ReplicaProgram(cfg, 10, (8, 8, 1), spe)
   mlp = ReplicaProgram(BASE, 10, (8, 8, 1), spe)
   assert choose_batching("auto", conv, None) == "unroll"  # the suite runs on CPU
+  one_conv = ReplicaProgram(dataclasses.replace(cfg, seeds=(0,)), 10, (8, 8, 1), spe)
+  assert choose_batching("auto", one_conv, None) == "vmap"  # one replica: nothing to unroll
   assert choose_batching("auto", mlp, None) == "vmap"
   with pytest.raises(ValueError, match="auto, vmap, unroll"):
     choose_batching("pmap", mlp, None)

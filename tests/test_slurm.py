@@ -234,6 +234,29 @@ def test_a_users_scancel_cancels_the_run_after_its_checkpoint(slurm_env, tmp_pat
   assert plan.run_status(run.workdir) == "incomplete"
 
 
+def test_the_time_limits_warning_signal_requeues_until_the_run_is_done(slurm_env, tmp_path):
+  """--time=2 with --signal=B:USR1@100: SLURM warns the batch shell about 20 s in (its check runs
+  every few tens of seconds); the run checkpoints, the task is requeued and resumes, as often as it
+  takes. The run is long enough (~40 s of training here) that the warning always comes first."""
+  env = slurm_env
+  sweep_dir = tmp_path / "time_limit"
+  job = _sweep(env, sweep_dir, "--time=2", "--signal=B:USR1@100", run_args=["--epochs=600"])
+  log = _log(sweep_dir, job, 0)
+  run = plan.read_manifest(str(sweep_dir))[2][0]
+  held_since: dict[str, float] = {}
+
+  def finished() -> bool:
+    _start_if_held_by_begin_time(env, job, held_since)
+    queued = subprocess.run(["squeue", "-h", "-j", job], env=env, capture_output=True, text=True).stdout.strip()
+    return not queued and plan.run_status(run.workdir) in plan.FINISHED
+
+  _wait_for(finished, 600, "the run to finish", [log], env)
+  text = _read(log)
+  assert "warning signal" in text and re.search(r"resumed from step \d+", text), text
+  assert int(_job_field(env, f"{job}_0", "Restarts") or 0) >= 1, text
+  assert _job_field(env, f"{job}_0", "JobState") == "COMPLETED" and plan.run_status(run.workdir) == "done"
+
+
 def test_study_cells_as_a_job_array_then_the_report(slurm_env, tmp_path):
   """Each cell of the fixture study is one array task; the report job waits for them. Its
   tables and verdicts equal the study run in one process."""
