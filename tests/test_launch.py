@@ -140,6 +140,36 @@ def test_tpu_sweep_runs_in_the_workers_repository_through_gcloud(tmp_path, monke
     assert plan.run_status(run.workdir) == "done"
 
 
+QUEUE_GCLOUD_STUB = """#!/bin/bash
+# queued-resources: `create` is recorded; `describe` answers WAITING_FOR_RESOURCES, then ACTIVE.
+echo "$*" >> "$HOME/gcloud_calls"
+if [[ $5 == describe ]]; then
+  n=$(grep -c describe "$HOME/gcloud_calls")
+  if (( n < 2 )); then echo WAITING_FOR_RESOURCES; else echo ACTIVE; fi
+fi
+"""
+
+
+def test_a_queued_spot_slice_is_requested_then_waited_for(tmp_path, repo_root):
+  (tmp_path / "bin").mkdir()
+  stub = tmp_path / "bin" / "gcloud"
+  stub.write_text(QUEUE_GCLOUD_STUB)
+  stub.chmod(0o755)
+  env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+  queue = lambda *args: subprocess.run([sys.executable, "-m", "launch.tpu_queue", *args], cwd=repo_root, env=env,  # noqa: E731
+                                       capture_output=True, text=True, timeout=60)
+  proc = queue("--tpu_name=v4", "--tpu_zone=z", "--accelerator_type=v4-32", "--runtime_version=tpu-ubuntu2204-base",
+               "--spot", "--wait", "--poll_seconds=0.01")
+  assert proc.returncode == 0, proc.stdout + proc.stderr
+  calls = (tmp_path / "gcloud_calls").read_text().splitlines()
+  assert calls[0] == ("compute tpus queued-resources create v4-qr --node-id=v4 --zone=z --accelerator-type=v4-32 "
+                      "--runtime-version=tpu-ubuntu2204-base --spot")
+  assert [c.split()[3] for c in calls[1:]] == ["describe", "describe"]
+  assert "v4-qr: WAITING_FOR_RESOURCES" in proc.stdout and "v4-qr: ACTIVE" in proc.stdout
+  proc = queue("--tpu_name=v4", "--tpu_zone=z")
+  assert proc.returncode == 2 and "needs --tpu_name, --tpu_zone, --accelerator_type" in proc.stderr
+
+
 FAKE_EXPERIMENT = """#!/bin/bash
 # A stand-in interpreter: `fake -m module --lr=X --workdir=W`: lr 0 fails, lr 9 diverges.
 for a in "$@"; do case $a in --lr=*) lr=${a#--lr=};; --workdir=*) w=${a#--workdir=};; esac; done
