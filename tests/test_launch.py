@@ -143,7 +143,7 @@ def test_tpu_sweep_runs_in_the_workers_repository_through_gcloud(tmp_path, monke
 QUEUE_GCLOUD_STUB = """#!/bin/bash
 # queued-resources: `create` is recorded; `describe` answers WAITING_FOR_RESOURCES, then ACTIVE.
 echo "$*" >> "$HOME/gcloud_calls"
-if [[ $5 == describe ]]; then
+if [[ $4 == describe ]]; then
   n=$(grep -c describe "$HOME/gcloud_calls")
   if (( n < 2 )); then echo WAITING_FOR_RESOURCES; else echo ACTIVE; fi
 fi
