@@ -103,6 +103,9 @@ def test_four_devices_data_parallel_and_sharded_replicas_equal_one_device():
     hlo = compiled.step.lower(dp.state, dp.hparams, *compiled.place(
         (jax.numpy.asarray(DATA.x_train), jax.numpy.asarray(DATA.y_train)), per_replica=False),
         compiled.permutations(dp.state.data_key, 0)).compile().as_text()
+    # Evaluation is data-parallel too: the 32 test examples are one chunk, 8 rows per device.
+    eval_hlo = compiled.evaluate.lower(dp.state, dp.hparams, *compiled.place(
+        (jax.numpy.asarray(DATA.x_test), jax.numpy.asarray(DATA.y_test)), per_replica=False)).compile().as_text()
     print(json.dumps(dict(
         dp_diff=max_diff(one.state.params, dp.state.params),
         rp_diff=max_diff(one.state.params, rp.state.params),
@@ -114,7 +117,10 @@ def test_four_devices_data_parallel_and_sharded_replicas_equal_one_device():
         rp_devices=len(jax.tree_util.tree_leaves(rp.state.params)[0].sharding.device_set),
         # [K=2, rows, 36 inputs]: 8 rows per device, never the 32 of the whole batch.
         all_reduce="all-reduce" in hlo, local_batch="f32[2,8,36]" in hlo,
-        full_batch_in_step="f32[2,32,36]" in hlo)))
+        full_batch_in_step="f32[2,32,36]" in hlo,
+        # the hidden layer (width 16) of K=2 replicas on 8 of the 32 rows, never on all 32
+        eval_local="f32[2,8,16]" in eval_hlo, eval_full="f32[2,32,16]" in eval_hlo,
+        eval_all_reduce="all-reduce" in eval_hlo)))
   """)
   out, _ = proc.communicate(timeout=240)
   assert proc.returncode == 0, out
@@ -126,6 +132,7 @@ def test_four_devices_data_parallel_and_sharded_replicas_equal_one_device():
   assert r["odd_text"].startswith("replica 1, data 2 (mesh axes); 2 of 4 devices idle"), r["odd_text"]
   assert r["dp_spec_ok"] and r["rp_devices"] == 4
   assert r["all_reduce"] and r["local_batch"] and not r["full_batch_in_step"], r
+  assert r["eval_local"] and not r["eval_full"] and r["eval_all_reduce"], r
   # Same data order and dropout keys; only float reduction order may differ.
   assert r["dp_diff"] < 1e-5 and r["rp_diff"] < 1e-5, r
   assert r["acc"][1] == pytest.approx(r["acc"][0], abs=1e-6)

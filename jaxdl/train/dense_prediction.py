@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxdl.losses import get_loss
 from jaxdl.train.state import TrainState
-from jaxdl.train.steps import HParams, ReplicaProgram
+from jaxdl.train.steps import HParams, ReplicaProgram, chunked_sums
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,26 +35,20 @@ class DensePredictionProgram(ReplicaProgram):
     new, loss = super().train_on_batch(state, hp, x, y)
     return new.replace(epoch_correct=jnp.full_like(new.epoch_correct, jnp.nan)), loss
 
-  def evaluate(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
+  def evaluate(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array,
+               rows: Any = None) -> dict[str, jax.Array]:
     """Mean per-pixel loss and accuracy over (x [N, *spatial, C], y [N, *spatial]), in chunks."""
-    n = x.shape[0]
-    eb = min(self.cfg.eval_batch_size, n)
-    chunks = -(-n // eb)
-    pad = lambda a: jnp.pad(a, [(0, chunks * eb - n)] + [(0, 0)] * (a.ndim - 1))  # noqa: E731
-    xp, yp = pad(x).reshape(chunks, eb, *x.shape[1:]), pad(y).reshape(chunks, eb, *y.shape[1:])
-    mask = (jnp.arange(chunks * eb) < n).reshape(chunks, eb)
     model, loss_fn, variables = self.model(hp), get_loss(self.cfg.loss), self.variables(state)
 
-    def chunk(args):
-      xb, yb, mb = args
+    def chunk(xb, yb, mb):
       logits = model.apply(variables, xb, train=False)
       # Every image has the same number of pixels: the mean of per-image means is the per-pixel mean.
-      losses = loss_fn(logits, yb, self.num_classes).reshape(eb, -1).mean(axis=1)
-      correct = (jnp.argmax(logits, -1) == yb).reshape(eb, -1).mean(axis=1)
+      losses = loss_fn(logits, yb, self.num_classes).reshape(xb.shape[0], -1).mean(axis=1)
+      correct = (jnp.argmax(logits, -1) == yb).reshape(xb.shape[0], -1).mean(axis=1)
       return jnp.sum(jnp.where(mb, losses, 0.0)), jnp.sum(jnp.where(mb, correct, 0.0))
 
-    losses, corrects = jax.lax.map(chunk, (xp, yp, mask))
-    return {"loss": jnp.sum(losses) / n, "accuracy": jnp.sum(corrects) / n}
+    loss, correct = chunked_sums(chunk, x, y, self.cfg.eval_batch_size, rows)
+    return {"loss": loss / x.shape[0], "accuracy": correct / x.shape[0]}
 
 
 def confusion_matrix(predicted: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:

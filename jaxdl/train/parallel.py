@@ -13,7 +13,8 @@ process keeps the whole (small) training set on its devices and each device
 gathers its own rows of each batch there (no host-to-device copy per step);
 several processes keep it in host memory and each sends its devices only their
 rows of each batch (`jax.make_array_from_callback`), so no device holds more
-than its share. Evaluation splits are still whole on every device.
+than its share. Evaluation is data-parallel too (each device evaluates its rows
+of each chunk), though the evaluation splits are still whole on every device.
 
 Several processes (SLURM tasks, TPU VM workers) join through
 `jax.distributed.initialize()`, called by `initialize_distributed` only when a

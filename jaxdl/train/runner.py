@@ -122,7 +122,12 @@ class CompiledReplicas:
       return state, losses.T
 
     self.epoch = jax.jit(epoch, donate_argnums=(0,), **out)
-    self.evaluate = jax.jit(over_replicas(p.evaluate, in_axes=(0, 0, None, None)), **out)
+    if mesh is None:
+      self.evaluate = jax.jit(over_replicas(p.evaluate, in_axes=(0, 0, None, None)), **out)
+    else:  # data-parallel like the step: each device evaluates its rows of each chunk
+      rows = parallel.batch_sharding(mesh)
+      self.evaluate = jax.jit(jax.vmap(lambda s, hp, x, y: p.evaluate(s, hp, x, y, rows=rows),
+                                       in_axes=(0, 0, None, None), spmd_axis_name=parallel.REPLICA_AXIS), **out)
     if self.feed == "process":
       fed = jax.vmap(p.train_on_batch, in_axes=(0, 0, 0, 0), spmd_axis_name=parallel.REPLICA_AXIS)
       self._fed_step = jax.jit(fed, donate_argnums=(0,), **out)

@@ -147,26 +147,40 @@ class ReplicaProgram:
     loss = jnp.mean(get_loss(self.cfg.loss)(logits, y, self.num_classes))
     return loss, (logits, updates.get("batch_stats", {}))
 
-  def evaluate(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
-    """Mean loss and accuracy over (x, y), in chunks of eval_batch_size (padding masked)."""
-    n = x.shape[0]
-    eb = min(self.cfg.eval_batch_size, n)
-    chunks = -(-n // eb)
-    pad = chunks * eb - n
-    xp = jnp.concatenate([x, jnp.zeros((pad, *x.shape[1:]), x.dtype)]).reshape(chunks, eb, *x.shape[1:])
-    yp = jnp.concatenate([y, jnp.zeros((pad, *y.shape[1:]), y.dtype)]).reshape(chunks, eb, *y.shape[1:])
-    mask = (jnp.arange(chunks * eb) < n).reshape(chunks, eb)
+  def evaluate(self, state: TrainState, hp: HParams, x: jax.Array, y: jax.Array,
+               rows: Any = None) -> dict[str, jax.Array]:
+    """Mean loss and accuracy over (x, y), in chunks of eval_batch_size (see `chunked_sums`)."""
     model = self.model(hp)
     loss_fn = get_loss(self.cfg.loss)
 
-    def chunk(args):
-      xb, yb, mb = args
+    def chunk(xb, yb, mb):
       logits = model.apply(self.variables(state), xb, train=False)
       losses = loss_fn(logits, yb, self.num_classes)
       correct = (jnp.argmax(logits, -1) == yb) if _is_labels(yb) else jnp.zeros_like(mb)
       return jnp.sum(jnp.where(mb, losses, 0.0)), jnp.sum(jnp.where(mb, correct, 0))
 
-    losses, corrects = jax.lax.map(chunk, (xp, yp, mask))
-    return {"loss": jnp.sum(losses) / n, "accuracy": jnp.sum(corrects).astype(jnp.float32) / n}
+    loss, correct = chunked_sums(chunk, x, y, self.cfg.eval_batch_size, rows)
+    return {"loss": loss / x.shape[0], "accuracy": correct.astype(jnp.float32) / x.shape[0]}
+
+
+def chunked_sums(chunk: Any, x: jax.Array, y: jax.Array, chunk_size: int, rows: Any = None
+                 ) -> tuple[jax.Array, jax.Array]:
+  """The sums over chunks of `chunk(xb, yb, mask) -> (loss sum, correct sum)`, x and y cut into
+  chunks of chunk_size rows (the last padded, the padding masked) and evaluated one after another.
+
+  `rows` (a sharding of one chunk's rows over the mesh's "data" axis, or None): each device
+  evaluates only its rows of each chunk and the sums are all-reduced, so evaluation is
+  data-parallel like the training step.
+  """
+  n = x.shape[0]
+  eb = min(chunk_size, n)
+  chunks = -(-n // eb)
+  pad = chunks * eb - n
+  xp = jnp.concatenate([x, jnp.zeros((pad, *x.shape[1:]), x.dtype)]).reshape(chunks, eb, *x.shape[1:])
+  yp = jnp.concatenate([y, jnp.zeros((pad, *y.shape[1:]), y.dtype)]).reshape(chunks, eb, *y.shape[1:])
+  mask = (jnp.arange(chunks * eb) < n).reshape(chunks, eb)
+  split = (lambda a: a) if rows is None else (lambda a: jax.lax.with_sharding_constraint(a, rows))  # noqa: E731
+  losses, corrects = jax.lax.map(lambda args: chunk(*(split(a) for a in args)), (xp, yp, mask))
+  return jnp.sum(losses), jnp.sum(corrects)
 
 
