@@ -6,7 +6,8 @@ import pytest
 
 from jaxdl.data import Dataset
 from jaxdl.models import build_model
-from jaxdl.tasks.dense_digits import NUM_CLASSES, DenseDataset, dense_digits_dataset, shrink
+from jaxdl.data.dataset import DenseDataset
+from jaxdl.tasks.dense_digits import NUM_CLASSES, dense_digits_dataset, shrink
 from jaxdl.train import TrainConfig, train_and_evaluate
 from jaxdl.train.dense_prediction import DensePredictionProgram, confusion_matrix, mean_iou, segmentation_scores
 

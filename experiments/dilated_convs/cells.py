@@ -22,7 +22,8 @@ from jaxdl.data import load_dataset
 from jaxdl.data.batching import steps_per_epoch
 from jaxdl.models import MODELS
 from jaxdl.study import Cell, TrainCell
-from jaxdl.tasks.dense_digits import DenseDataset, dense_digits_dataset
+from jaxdl.data.dataset import DenseDataset
+from jaxdl.tasks.dense_digits import dense_digits_dataset
 from jaxdl.train import RunResult, TrainConfig
 from jaxdl.train.dense_prediction import DensePredictionProgram, segmentation_scores
 

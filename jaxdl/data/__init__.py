@@ -5,7 +5,7 @@
 order comes from `epoch_permutation(key, epoch, n)`, a function of (key, epoch)
 only, so resumed runs see the same batches.
 """
-from jaxdl.data import generated, mnist  # noqa: F401  (registers the datasets)
+from jaxdl.data import generated, mnist, text  # noqa: F401  (registers the datasets)
 from jaxdl.data.augment import expand_by_shifts, gaussian_noise, random_shift
 from jaxdl.data.batching import batch_indices, epoch_permutation, steps_per_epoch
 from jaxdl.data.dataset import DATASETS, Dataset, dataset_names, load_dataset

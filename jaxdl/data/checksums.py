@@ -41,6 +41,9 @@ CHECKSUMS: dict[str, dict[str, Checksum]] = {
         "t10k-labels-idx1-ubyte": Checksum(
             "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 10008),
     },
+    "tinyshakespeare": {
+        "input.txt": Checksum("86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", 1115394),
+    },
 }
 
 

@@ -58,6 +58,19 @@ class Dataset:
     return f"read from {', '.join(dirs)}" if dirs else "generated"
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class DenseDataset(Dataset):
+  """A `Dataset` whose labels are per position: int32 [N, *spatial] for inputs [N, *spatial, C]
+  (segmentation masks, next-character targets); trained with `DensePredictionProgram`."""
+
+  def __post_init__(self):
+    for split in ("train", "val", "test"):
+      x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+      if x.dtype != np.float32 or y.dtype != np.int32 or y.shape != x.shape[:-1]:
+        raise ValueError(f"{self.name} {split}: want float32 x [N, *spatial, C] and int32 labels "
+                         f"[N, *spatial], got x {x.dtype}{x.shape}, y {y.dtype}{y.shape}")
+
+
 # Builders are called as `builder(source: DataSource, **options) -> Dataset`
 # and return an empty validation split; `load_dataset` carves it.
 DATASETS: Registry[Dataset] = Registry("dataset")

@@ -55,7 +55,7 @@ def fetch(folder: str, filename: str, dest_dir: Path, mirrors: Sequence[str] | N
     DataFileError: every mirror failed; the message says what each one did.
   """
   expected = checksums.CHECKSUMS[folder][filename]
-  mirrors = DEFAULT_MIRRORS[folder] if mirrors is None else mirrors
+  mirrors = DEFAULT_MIRRORS.get(folder, ()) if mirrors is None else mirrors
   if not mirrors:
     raise DataFileError(f"cannot download {filename}: no mirrors given")
   failures = []

@@ -66,6 +66,42 @@ def gru_step(w_h: jax.Array, carry: tuple, xw: jax.Array) -> tuple[tuple, jax.Ar
 CELLS = {"tanh": CellSpec(1, tanh_step, 1), "lstm": CellSpec(4, lstm_step, 2), "gru": CellSpec(3, gru_step, 1)}
 
 
+def recurrent_layer(module: nn.Module, x: jax.Array, cell: str, hidden_size: int, kernel_init: str,
+                    recurrent_init: str, forget_bias: float, prefix: str = "",
+                    perturbation: jax.Array | None = None) -> jax.Array:
+  """One recurrent layer of `module` over x [B, T, F]: the hidden states [B, T, H].
+
+  Its parameters are `<prefix>input_kernel`, `<prefix>recurrent_kernel<g>` (one square matrix per
+  gate, so an orthogonal init is orthogonal per gate) and `<prefix>bias`. `perturbation` [B, T, H]
+  (zeros) is added to h_t inside the recurrence, so its gradient is the total dL/dh_t.
+  """
+  if cell not in CELLS:
+    raise UserError(f"rnn cell {cell!r}; valid: {', '.join(CELLS)}")
+  spec = CELLS[cell]
+  batch, steps, features = x.shape
+  width = spec.gates * hidden_size
+  w_x = module.param(f"{prefix}input_kernel", get_initializer(kernel_init), (features, width), jnp.float32)
+  w_h = jnp.concatenate(
+      [module.param(f"{prefix}recurrent_kernel{g}", get_initializer(recurrent_init),
+                    (hidden_size, hidden_size), jnp.float32) for g in range(spec.gates)], axis=-1)
+  bias_init = jnp.zeros((width,), jnp.float32)
+  if cell == "lstm":
+    bias_init = bias_init.at[hidden_size:2 * hidden_size].set(forget_bias)
+  b = module.param(f"{prefix}bias", lambda _key, _shape: bias_init, (width,))
+  xw = jnp.einsum("btf,fg->tbg", x, w_x) + b  # every step's input projection, before the scan
+  eps = jnp.zeros((steps, batch, hidden_size), x.dtype) if perturbation is None else jnp.swapaxes(perturbation, 0, 1)
+
+  def step(carry, inputs):
+    xw_t, eps_t = inputs
+    carry, h = spec.step(w_h, carry, xw_t)
+    h = h + eps_t  # zero; its gradient is dL/dh_t
+    return (h, *carry[1:]), h
+
+  carry0 = tuple(jnp.zeros((batch, hidden_size), x.dtype) for _ in range(spec.carries))
+  _, hs = jax.lax.scan(step, carry0, (xw, eps), unroll=1)
+  return jnp.swapaxes(hs, 0, 1)
+
+
 @register_model("rnn")
 class RNN(nn.Module):
   """One recurrent layer (tanh | lstm | gru) over x [B, T, F], dense on the last hidden state."""
@@ -82,33 +118,13 @@ class RNN(nn.Module):
     del train
     if self.cell not in CELLS:
       raise UserError(f"rnn cell {self.cell!r}; valid: {', '.join(CELLS)}")
-    spec = CELLS[self.cell]
     if x.ndim == 2:
       x = x[..., None]
-    batch, _, features = x.shape
-    width = spec.gates * self.hidden_size
-    w_x = self.param("input_kernel", get_initializer(self.kernel_init), (features, width), jnp.float32)
-    # One square recurrent matrix per gate, so an orthogonal init is orthogonal per gate.
-    w_h = jnp.concatenate(
-        [self.param(f"recurrent_kernel{g}", get_initializer(self.recurrent_init),
-                    (self.hidden_size, self.hidden_size), jnp.float32) for g in range(spec.gates)], axis=-1)
-    bias_init = jnp.zeros((width,), jnp.float32)
-    if self.cell == "lstm":
-      bias_init = bias_init.at[self.hidden_size:2 * self.hidden_size].set(self.forget_bias)
-    b = self.param("bias", lambda _key, _shape: bias_init, (width,))
-    xw = jnp.einsum("btf,fg->tbg", x, w_x) + b
-    eps = jnp.swapaxes(self.perturb("hidden_states", jnp.zeros((batch, x.shape[1], self.hidden_size), x.dtype)),
-                       0, 1)
-
-    def step(carry, inputs):
-      xw_t, eps_t = inputs
-      carry, h = spec.step(w_h, carry, xw_t)
-      h = h + eps_t  # zero; its gradient is dL/dh_t
-      return (h, *carry[1:]), h
-
-    carry0 = tuple(jnp.zeros((batch, self.hidden_size), x.dtype) for _ in range(spec.carries))
-    (h_last, *_), _ = jax.lax.scan(step, carry0, (xw, eps), unroll=1)
-    h_last = tag_hidden(self, 0, h_last, lambda z: z)
+    batch = x.shape[0]
+    eps = self.perturb("hidden_states", jnp.zeros((batch, x.shape[1], self.hidden_size), x.dtype))
+    hs = recurrent_layer(self, x, self.cell, self.hidden_size, self.kernel_init, self.recurrent_init,
+                         self.forget_bias, perturbation=eps)
+    h_last = tag_hidden(self, 0, hs[:, -1], lambda z: z)
     return nn.Dense(self.num_classes, kernel_init=get_initializer(self.kernel_init), name="output")(h_last)
 
 

@@ -13,27 +13,13 @@ digits; everything is a function of `seed`.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from jaxdl.data import Dataset
+from jaxdl.data.dataset import DenseDataset
 from jaxdl.errors import UserError
 
 BACKGROUND = 0
 NUM_CLASSES = 11  # background + 10 digits
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class DenseDataset(Dataset):
-  """A `Dataset` whose labels are per position: int32 [N, *spatial] for inputs [N, *spatial, C]."""
-
-  def __post_init__(self):
-    for split in ("train", "val", "test"):
-      x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
-      if x.dtype != np.float32 or y.dtype != np.int32 or y.shape != x.shape[:-1]:
-        raise ValueError(f"{self.name} {split}: want float32 x [N, *spatial, C] and int32 labels "
-                         f"[N, *spatial], got x {x.dtype}{x.shape}, y {y.dtype}{y.shape}")
 
 
 def shrink(images: np.ndarray, size: int) -> np.ndarray:
