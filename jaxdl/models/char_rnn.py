@@ -8,6 +8,8 @@ through time over `seq_len` steps. `sample` draws text from a trained model with
 """
 from __future__ import annotations
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -59,18 +61,23 @@ def sample(model: CharRNN, variables: dict, prompt: jax.Array, length: int, temp
   softmax(logits / temperature); a temperature near 0 picks the most likely character.
 
   Each draw reruns the model on the text so far in a fixed-length buffer (the model is causal, so
-  the positions after the current one do not matter): quadratic in the length, one compiled loop.
+  the positions after the current one do not matter): quadratic in the length, one compiled loop,
+  compiled once per (model, prompt length, length): the temperature is an input.
   """
   if temperature <= 0:
     raise UserError(f"temperature must be > 0, got {temperature}")
-  n = prompt.shape[0] + length
-  buffer = jnp.zeros((n,), jnp.int32).at[:prompt.shape[0]].set(prompt.astype(jnp.int32))
+  buffer = jnp.zeros((prompt.shape[0] + length,), jnp.int32).at[:prompt.shape[0]].set(prompt.astype(jnp.int32))
+  return _draw(model, variables, buffer, prompt.shape[0], jnp.float32(temperature), key)
 
+
+@functools.partial(jax.jit, static_argnums=(0, 3))
+def _draw(model: CharRNN, variables: dict, buffer: jax.Array, start: int, temperature: jax.Array,
+          key: jax.Array) -> jax.Array:
   def draw(t, carry):
     text, key = carry
     key, sub = jax.random.split(key)
     logits = model.apply(variables, text.astype(jnp.float32)[None, :, None])[0, t - 1]
     return text.at[t].set(jax.random.categorical(sub, logits / temperature).astype(jnp.int32)), key
 
-  text, _ = jax.lax.fori_loop(prompt.shape[0], n, draw, (buffer, key))
+  text, _ = jax.lax.fori_loop(start, buffer.shape[0], draw, (buffer, key))
   return text

@@ -1,0 +1,4 @@
+from experiments import scaffold
+from experiments.char_rnn import STUDY
+
+scaffold.main(STUDY)
