@@ -1,6 +1,6 @@
 """A character-level language model on Tiny Shakespeare: vanilla RNN vs LSTM vs GRU, and sampling temperature.
 
-  python -m experiments.char_rnn            # quick: 1000 steps per cell, 3 seeds, about 10 min on a laptop CPU
+  python -m experiments.char_rnn            # quick: 5000 steps per cell, 3 seeds, minutes on a laptop CPU
   python -m experiments.char_rnn --config=experiments/char_rnn/config.py:full
   python -m experiments.char_rnn --config.models.reference_hidden=128 --config.seeds=5
   python -m experiments.char_rnn --report_only   # the report again, from the cell directories

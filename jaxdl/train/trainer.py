@@ -422,9 +422,11 @@ def _progress_line(cfg: TrainConfig, r: dict[str, Any], eta_s: float) -> str:
   seconds = f"{r['epoch_seconds']:.1f}s"
   if r["compile_seconds"] >= 0.05:
     seconds += f" (compiling {r['compile_seconds']:.1f}s)"
+  # A running accuracy that is NaN on a live replica is undefined (per-position labels), not diverged.
+  undefined = np.all(np.isnan(r["train_acc"])) and not np.any(r["diverged"])
   parts = [f"epoch {r['epoch']}/{cfg.epochs}", f"step {r['step']}", seconds,
            f"{r['examples_per_second']:,.0f} ex/s", f"ETA {_duration(eta_s)}",
-           f"train loss {_fmt(r['train_loss'])} acc {_fmt(r['train_acc'], 100, 2)}"]
+           f"train loss {_fmt(r['train_loss'])}" + ("" if undefined else f" acc {_fmt(r['train_acc'], 100, 2)}")]
   for name in ("val", "test"):
     if f"{name}_acc" in r:
       parts.append(f"{name} acc {_fmt(r[f'{name}_acc'], 100, 2)}")
