@@ -39,7 +39,7 @@ def test_claims_on_hand_made_numbers():
                              {"tanh": 100, "lstm": 100, "gru": 101}, steps=10)
   assert [c.held for c in held] == [True, None]  # the GRU equals the tanh RNN: within the noise
   samples = [[{"temperature": t, "distinct": d} for t, d in zip((0.5, 1.0, 1.5), ds)]
-             for ds in ((0.7, 0.95, 0.99), (0.72, 0.96, 0.98), (0.71, 0.97, 0.995))]
+             for ds in ((0.7, 0.95, 0.96), (0.72, 0.96, 0.95), (0.71, 0.97, 0.97))]  # 1.5 = 1.0 within the noise
   assert [c.held for c in claims.temperature_claims(samples, 4)] == [True, None]
 
 
