@@ -21,8 +21,8 @@ import jax
 from absl import app, flags
 
 from experiments import common
-from experiments.common import EXIT_INTERRUPTED, apply_preset, config_from_flags, define_train_flags, parse_flags, run_cleanly, \
-    show_in_help
+from experiments.common import EXIT_INTERRUPTED, apply_preset, config_from_flags, define_train_flags, parse_flags, \
+    run_cleanly, show_in_help
 from jaxdl.report.provenance import provenance
 from jaxdl.train import RunStatus, train_and_evaluate
 

@@ -36,12 +36,12 @@ BATCHINGS = ("auto", "vmap", "unroll")
 def choose_batching(requested: str, program: ReplicaProgram, mesh: Mesh | None) -> str:
   """How K replicas share one program: `jax.vmap`, or one copy of the step per replica.
 
-  vmap turns K replicas of a convolution into one grouped convolution, which
-  XLA:CPU runs badly (several times a single run's step per replica; BUILD_NOTES.md,
-  "Replica batching on CPU"); for MLPs vmap is as fast or faster (batched matrix products). So "auto" unrolls on CPU when the model has
-  a convolution kernel, there are several replicas and no mesh, and vmaps otherwise: one replica
-  vmapped is a plain step, while "unrolled" it pays for copying the state out and back (measured
-  28 vs 33 ms a step for the benchmark CNN).
+  vmap turns K replicas of a convolution into one grouped convolution, which XLA:CPU runs badly
+  (several times a single run's step per replica; BUILD_NOTES.md, "Replica batching on CPU"); for
+  MLPs vmap is as fast or faster (batched matrix products). So "auto" unrolls on CPU when the model
+  has a convolution kernel, there are several replicas and no mesh, and vmaps otherwise: one
+  replica vmapped is a plain step, while "unrolled" it pays for copying the state out and back
+  (measured 28 vs 33 ms a step for the benchmark CNN).
   """
   if requested not in BATCHINGS:
     raise UserError(f"replica batching {requested!r}; valid: {', '.join(BATCHINGS)}")
