@@ -14,6 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxdl.errors import UserError
 from jaxdl.initializers import get_initializer
 from jaxdl.models.layers import compute_dtype, dropout, get_activation, max_pool, tag_hidden
 from jaxdl.models.registry import register_model
@@ -33,6 +34,11 @@ class CNN(nn.Module):
   batch_norm: bool = False
   dropout_rate: float | jax.Array = 0.0
   dtype: str = "float32"  # compute dtype; parameters are float32 whatever it is
+  # "conv": the dense layers as convolutions (the first one's window `head_window`, the feature map
+  # of the input size the net was trained at; the rest 1x1), so the net takes any input size and
+  # returns a map of class scores [B, H', W', num_classes] (`fully_convolutional` converts the params).
+  head: str = "dense"
+  head_window: int = 4
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -49,6 +55,10 @@ class CNN(nn.Module):
         z = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=dtype, name=f"conv_bn{i}")(z)
       x = max_pool(tag_hidden(self, layer, z, act_fn), self.pool)
       layer += 1
+    if self.head == "conv":
+      return self._conv_head(x, act_fn, init, dtype)
+    if self.head != "dense":
+      raise UserError(f"cnn head {self.head!r}; valid: dense, conv")
     h = x.reshape(x.shape[0], -1)
     for i, width in enumerate(self.dense_widths):
       z = nn.Dense(width, kernel_init=init, use_bias=not self.batch_norm, dtype=dtype, name=f"dense{i}")(h)
@@ -58,3 +68,30 @@ class CNN(nn.Module):
       layer += 1
     logits = nn.Dense(self.num_classes, kernel_init=init, dtype=dtype, name="logits")(h)
     return logits.astype(jnp.float32)  # the loss in float32 whatever the compute dtype
+
+  def _conv_head(self, x: jax.Array, act_fn, init, dtype) -> jax.Array:
+    if self.batch_norm or x.ndim != 4:
+      raise UserError("cnn head='conv' is for 2-D nets without batch norm")
+    h = x
+    for i, width in enumerate(self.dense_widths):
+      window = (self.head_window,) * 2 if i == 0 else (1, 1)
+      h = act_fn(nn.Conv(width, window, padding="VALID", kernel_init=init, dtype=dtype, name=f"dense{i}")(h))
+    window = (self.head_window,) * 2 if not self.dense_widths else (1, 1)
+    logits = nn.Conv(self.num_classes, window, padding="VALID", kernel_init=init, dtype=dtype, name="logits")(h)
+    return logits.astype(jnp.float32)
+
+
+def fully_convolutional(params: dict, feature_shape: tuple[int, int, int]) -> dict:
+  """A dense-head CNN's params as the params of the same net with head='conv' (Long et al. 2015):
+  the first dense kernel [h*w*c, units], which reads the flattened [h, w, c] feature map, becomes a
+  [h, w, c, units] convolution (the flattening is row-major, so the reshape is exact); the later
+  dense kernels become 1x1 convolutions. On the training input size the outputs are identical; on
+  a larger input the net slides, giving a map of class scores."""
+  out = dict(params)
+  first = True
+  for name in [k for k in params if k.startswith("dense")] + ["logits"]:
+    kernel = params[name]["kernel"]
+    shape = (*feature_shape, kernel.shape[-1]) if first else (1, 1, *kernel.shape)
+    out[name] = {**params[name], "kernel": kernel.reshape(shape)}
+    first = False
+  return out
