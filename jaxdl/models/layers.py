@@ -32,6 +32,26 @@ _register_activation("elu", jax.nn.elu)
 _register_activation("linear", lambda x: x)
 
 
+@jax.custom_vjp
+def guided_relu(x: jax.Array) -> jax.Array:
+  """ReLU whose backward pass lets through only positive gradients at positive inputs (Springenberg
+  et al. 2015's guided back-propagation); the forward pass is ReLU's, so a trained ReLU net's
+  parameters run unchanged with activation "guided_relu"."""
+  return jax.nn.relu(x)
+
+
+def _guided_relu_forward(x):
+  return jax.nn.relu(x), x
+
+
+def _guided_relu_backward(x, g):
+  return (jnp.where((x > 0) & (g > 0), g, jnp.zeros_like(g)),)
+
+
+guided_relu.defvjp(_guided_relu_forward, _guided_relu_backward)
+_register_activation("guided_relu", guided_relu)
+
+
 def get_activation(name: str) -> Callable[[jax.Array], jax.Array]:
   return ACTIVATIONS.build(name)
 
