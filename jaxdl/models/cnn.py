@@ -37,6 +37,8 @@ class CNN(nn.Module):
   # "conv": the dense layers as convolutions (the first one's window `head_window`, the feature map
   # of the input size the net was trained at; the rest 1x1), so the net takes any input size and
   # returns a map of class scores [B, H', W', num_classes] (`fully_convolutional` converts the params).
+  # "gap": Lin et al.'s global average pooling head: the dense layers as 1x1 convolutions on every
+  # position, a 1x1 convolution to one map per class, the maps' spatial means as the logits.
   head: str = "dense"
   head_window: int = 4
 
@@ -57,8 +59,10 @@ class CNN(nn.Module):
       layer += 1
     if self.head == "conv":
       return self._conv_head(x, act_fn, init, dtype)
+    if self.head == "gap":
+      return self._gap_head(x, act_fn, init, dtype)
     if self.head != "dense":
-      raise UserError(f"cnn head {self.head!r}; valid: dense, conv")
+      raise UserError(f"cnn head {self.head!r}; valid: dense, conv, gap")
     h = x.reshape(x.shape[0], -1)
     for i, width in enumerate(self.dense_widths):
       z = nn.Dense(width, kernel_init=init, use_bias=not self.batch_norm, dtype=dtype, name=f"dense{i}")(h)
@@ -68,6 +72,16 @@ class CNN(nn.Module):
       layer += 1
     logits = nn.Dense(self.num_classes, kernel_init=init, dtype=dtype, name="logits")(h)
     return logits.astype(jnp.float32)  # the loss in float32 whatever the compute dtype
+
+  def _gap_head(self, x: jax.Array, act_fn, init, dtype) -> jax.Array:
+    if self.batch_norm:
+      raise UserError("cnn head='gap' is for nets without batch norm")
+    window = (1,) * (x.ndim - 2)
+    h = x
+    for i, width in enumerate(self.dense_widths):
+      h = act_fn(nn.Conv(width, window, kernel_init=init, dtype=dtype, name=f"dense{i}")(h))
+    maps = nn.Conv(self.num_classes, window, kernel_init=init, dtype=dtype, name="logits")(h)
+    return maps.mean(axis=tuple(range(1, x.ndim - 1))).astype(jnp.float32)
 
   def _conv_head(self, x: jax.Array, act_fn, init, dtype) -> jax.Array:
     if self.batch_norm or x.ndim != 4:

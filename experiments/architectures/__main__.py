@@ -1,0 +1,4 @@
+from experiments import scaffold
+from experiments.architectures import STUDY
+
+scaffold.main(STUDY)
