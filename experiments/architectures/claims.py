@@ -76,14 +76,15 @@ def downsampling_claim(pool: Sequence[float], strided: Sequence[float], dataset:
 
 
 def aux_claim(grads: Mapping[str, Sequence[Sequence[float]]], weight: float, aux_at: int) -> Claim:
-  first_with = [g[0] for g in grads["with"]]
-  first_without = [g[0] for g in grads["without"]]
+  # log10: the norms span orders of magnitude (a plain sigmoid net's first layer gets ~1e-7)
+  first_with = [np.log10(g[0]) for g in grads["with"]]
+  first_without = [np.log10(g[0]) for g in grads["without"]]
   return Claim("Szegedy et al. 2015, Sec. 5 (auxiliary classifiers on intermediate layers increase the gradient "
                "signal that gets propagated back)",
                "an auxiliary head increases the gradient reaching the first layer of a deep plain net",
-               *exceeds(first_with, first_without, names=(f"||dL/dW_1|| with the head (weight {weight:g}, after "
-                                                           f"layer {aux_at})", "without"), digits=6),
-               criterion="with - without first-layer gradient norm at initialization > the larger seed std")
+               *exceeds(first_with, first_without, names=(f"log10 ||dL/dW_1|| with the head (weight {weight:g}, "
+                                                           f"after layer {aux_at})", "without"), digits=2),
+               criterion="with - without log10 first-layer gradient norm at initialization > the larger seed std")
 
 
 def fcn_claim(result: Mapping[str, Any]) -> Claim:

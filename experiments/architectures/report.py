@@ -71,12 +71,12 @@ def head_table(params: Mapping[str, int], accuracy: Mapping[str, Mapping[str, An
 def aux_table(grads: Mapping[str, Any]) -> Table:
   depth = len(grads["with"][0])
   layers = sorted({0, depth // 4, depth // 2 - 1, depth // 2, depth - 1})
-  header = ["layer", "without the auxiliary head", "with it", "ratio"]
+  header = ["layer", "log10 norm without the auxiliary head", "log10 norm with it", "ratio of the means"]
   body = []
   for l in layers:
     without, with_ = [g[l] for g in grads["without"]], [g[l] for g in grads["with"]]
-    body.append([str(l + 1), tables.mean_std_text(without, digits=6), tables.mean_std_text(with_, digits=6),
-                 f"{np.mean(with_) / np.mean(without):.3g}"])
+    body.append([str(l + 1), tables.mean_std_text(np.log10(without), digits=2),
+                 tables.mean_std_text(np.log10(with_), digits=2), f"{np.mean(with_) / np.mean(without):.3g}"])
   return header, body
 
 
