@@ -1,0 +1,4 @@
+from experiments import scaffold
+from experiments.visualize import STUDY
+
+scaffold.main(STUDY)
