@@ -37,21 +37,23 @@ def guided(model: nn.Module) -> nn.Module:
   return model.clone(activation="guided_relu")
 
 
+def class_probability(model: nn.Module, variables: dict, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+  """Each image's softmax probability of its class [N]."""
+  logits = model.apply(variables, jnp.asarray(x), train=False)
+  return np.asarray(jax.nn.softmax(logits))[np.arange(len(classes)), classes]
+
+
 def occlusion_drop(model: nn.Module, variables: dict, x: np.ndarray, classes: np.ndarray, patch: int,
                    stride: int, fill: float = 0.0) -> np.ndarray:
   """Zeiler & Fergus's occlusion: the fall of each image's class probability when a patch x patch
   square is set to `fill`, per patch position [N, rows, cols] (positive: the region mattered)."""
   n, h, w, _ = x.shape
   rows, cols = range(0, h - patch + 1, stride), range(0, w - patch + 1, stride)
-
-  def probability(images):
-    return np.asarray(jax.nn.softmax(model.apply(variables, jnp.asarray(images), train=False)))[np.arange(n), classes]
-
-  base = probability(x)
+  base = class_probability(model, variables, x, classes)
   drop = np.zeros((n, len(rows), len(cols)), np.float32)
   for i, r in enumerate(rows):
     for j, c in enumerate(cols):
       occluded = np.array(x, copy=True)
       occluded[:, r:r + patch, c:c + patch, :] = fill
-      drop[:, i, j] = base - probability(occluded)
+      drop[:, i, j] = base - class_probability(model, variables, occluded, classes)
   return drop

@@ -75,9 +75,9 @@ def fcn_equivalence(ctx, cell: str, dataset: str, cnn: dict[str, Any], examples:
   """The trained dense-head CNN (replica 0) against the same parameters as a fully convolutional net:
   the largest logit difference on `examples` test images, and the score map of a canvas of
   `digits` test digits side by side."""
+  del dataset  # part of the cell's spec; the trained cell holds its data
   result = ctx.trained(cell)
-  dense, variables = result.model(0), result.variables(0)
-  data = load_dataset(dataset)
+  dense, variables, data = result.model(0), result.variables(0), result.data
   x = jnp.asarray(data.x_test[:examples])
   side = x.shape[1]
   for _ in cnn["conv_features"]:  # 'VALID' k x k convolutions, each followed by a 2x2 pool

@@ -19,9 +19,13 @@ from jaxdl.train.dense_prediction import DensePredictionProgram
 
 
 @functools.cache
+def vocabulary() -> str:
+  """Tiny Shakespeare's characters, sorted: character i has id i."""
+  return shakespeare.vocabulary(shakespeare.read_text())
+
+
 def vocab_size() -> int:
-  """The number of distinct characters of Tiny Shakespeare (65)."""
-  return len(shakespeare.vocabulary(shakespeare.read_text()))
+  return len(vocabulary())
 
 
 def hidden_for_budget(vocab: int, cell: str, budget: int, layers: int, embed_size: int) -> int:
@@ -53,7 +57,7 @@ def measure_samples(result: RunResult, prompt: str, length: int, temperatures: S
                     ngram: int) -> dict[str, Any]:
   """Per replica and temperature: a sample of `length` characters after `prompt`, its distinct-n-gram
   fraction and its character entropy (the generated part only)."""
-  vocab = shakespeare.vocabulary(shakespeare.read_text())
+  vocab = vocabulary()
   ids = jnp.asarray(shakespeare.encode(prompt, vocab))
   out = []
   for k in range(len(result.replicas)):

@@ -1,7 +1,7 @@
 """The study's report, from the cell records alone: the loss table, the samples, the verdicts, one figure."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 from ml_collections import ConfigDict

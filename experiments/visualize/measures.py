@@ -34,11 +34,6 @@ def explanations(model, variables, x: np.ndarray, y: np.ndarray, patch: int) -> 
           "occlusion": np.kron(drop, np.ones((1, patch, patch)))}
 
 
-def true_class_probability(model, variables, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-  logits = model.apply(variables, jnp.asarray(x), train=False)
-  return np.asarray(jax.nn.softmax(logits))[np.arange(len(y)), y]
-
-
 def deletion_curve(model, variables, x: np.ndarray, y: np.ndarray, scores: np.ndarray,
                    fractions: Sequence[float], rng: np.random.Generator) -> dict[str, list[float]]:
   """Mean true-class probability after setting to 0 the given fraction of each image's pixels: the
@@ -52,7 +47,7 @@ def deletion_curve(model, variables, x: np.ndarray, y: np.ndarray, scores: np.nd
     for name, ranking in (("salient", order), ("random", random)):
       mask = np.ones((n, h * w), np.float32)
       np.put_along_axis(mask, ranking[:, :k], 0.0, axis=1)
-      out[name].append(float(true_class_probability(model, variables, x * mask.reshape(n, h, w, 1), y).mean()))
+      out[name].append(float(saliency.class_probability(model, variables, x * mask.reshape(n, h, w, 1), y).mean()))
   return out
 
 
@@ -90,17 +85,21 @@ def noisy_class_probability(model, variables, images: np.ndarray, noise_std: flo
                             rng: np.random.Generator) -> float:
   """Mean probability of each image's own class (image k: class k) under Gaussian input noise."""
   classes = np.arange(len(images))
-  probs = [true_class_probability(model, variables, images + noise_std * rng.standard_normal(images.shape)
+  probs = [saliency.class_probability(model, variables, images + noise_std * rng.standard_normal(images.shape)
                                   .astype(np.float32), classes) for _ in range(draws)]
   return float(np.mean(probs))
 
 
-def penultimate(model, variables, x: np.ndarray) -> np.ndarray:
-  """The last hidden layer's activations [N, units] (the CNN tags its layers: conv stages, then dense)."""
+def activations(model, variables, x: np.ndarray) -> list[np.ndarray]:
+  """Every tagged hidden layer's activations, in order (the CNN tags its conv stages, then its dense layers)."""
   _, state = model.apply(variables, jnp.asarray(x), train=False, mutable=["intermediates"])
   acts = state["intermediates"]
-  last = max(int(k[3:]) for k in acts if k.startswith("act"))
-  return np.asarray(acts[f"act{last}"][0])
+  return [np.asarray(acts[k][0]) for k in sorted((k for k in acts if k.startswith("act")), key=lambda k: int(k[3:]))]
+
+
+def penultimate(model, variables, x: np.ndarray) -> np.ndarray:
+  """The last hidden layer's activations [N, units]."""
+  return activations(model, variables, x)[-1]
 
 
 def pca_2d(features: np.ndarray) -> tuple[np.ndarray, float]:
@@ -152,7 +151,4 @@ def measure(result: RunResult, explain: dict[str, Any], maximize_spec: dict[str,
 
 def feature_maps(model, variables, x: np.ndarray) -> list[list]:
   """Each conv stage's activations for one image: [stage][channel][H][W] (the first 8 channels)."""
-  _, state = model.apply(variables, jnp.asarray(x), train=False, mutable=["intermediates"])
-  acts = state["intermediates"]
-  stages = sorted((k for k in acts if k.startswith("act") and acts[k][0].ndim == 4), key=lambda k: int(k[3:]))
-  return [np.asarray(acts[k][0][0]).transpose(2, 0, 1)[:8].tolist() for k in stages]
+  return [a[0].transpose(2, 0, 1)[:8].tolist() for a in activations(model, variables, x) if a.ndim == 4]

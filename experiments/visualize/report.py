@@ -50,7 +50,7 @@ def deletion_table(measured: Mapping[str, Sequence[Mapping[str, Any]]], fraction
   body = []
   for d, reps in measured.items():
     for how in ("salient", "random"):
-      body.append([d, f"most salient first" if how == "salient" else "random",
+      body.append([d, "most salient first" if how == "salient" else "random",
                    *[tables.mean_std_text([r["deletion"][how][i] for r in reps], **PCT) for i in range(len(fractions))]])
   return header, body
 

@@ -58,9 +58,9 @@ class CNN(nn.Module):
       x = max_pool(tag_hidden(self, layer, z, act_fn), self.pool)
       layer += 1
     if self.head == "conv":
-      return self._conv_head(x, act_fn, init, dtype)
-    if self.head == "gap":
-      return self._gap_head(x, act_fn, init, dtype)
+      return self._convolutional_head(x, self.head_window, act_fn, init, dtype)
+    if self.head == "gap":  # one map per class at every position (1x1 windows), their spatial means
+      return self._convolutional_head(x, 1, act_fn, init, dtype).mean(axis=tuple(range(1, x.ndim - 1)))
     if self.head != "dense":
       raise UserError(f"cnn head {self.head!r}; valid: dense, conv, gap")
     h = x.reshape(x.shape[0], -1)
@@ -73,26 +73,17 @@ class CNN(nn.Module):
     logits = nn.Dense(self.num_classes, kernel_init=init, dtype=dtype, name="logits")(h)
     return logits.astype(jnp.float32)  # the loss in float32 whatever the compute dtype
 
-  def _gap_head(self, x: jax.Array, act_fn, init, dtype) -> jax.Array:
+  def _convolutional_head(self, x: jax.Array, first_window: int, act_fn, init, dtype) -> jax.Array:
+    """The dense layers as 'VALID' convolutions, the first with a `first_window` window, the rest 1x1:
+    class-score maps [B, *spatial', num_classes]."""
     if self.batch_norm:
-      raise UserError("cnn head='gap' is for nets without batch norm")
-    window = (1,) * (x.ndim - 2)
-    h = x
-    for i, width in enumerate(self.dense_widths):
-      h = act_fn(nn.Conv(width, window, kernel_init=init, dtype=dtype, name=f"dense{i}")(h))
-    maps = nn.Conv(self.num_classes, window, kernel_init=init, dtype=dtype, name="logits")(h)
-    return maps.mean(axis=tuple(range(1, x.ndim - 1))).astype(jnp.float32)
-
-  def _conv_head(self, x: jax.Array, act_fn, init, dtype) -> jax.Array:
-    if self.batch_norm or x.ndim != 4:
-      raise UserError("cnn head='conv' is for 2-D nets without batch norm")
-    h = x
-    for i, width in enumerate(self.dense_widths):
-      window = (self.head_window,) * 2 if i == 0 else (1, 1)
-      h = act_fn(nn.Conv(width, window, padding="VALID", kernel_init=init, dtype=dtype, name=f"dense{i}")(h))
-    window = (self.head_window,) * 2 if not self.dense_widths else (1, 1)
-    logits = nn.Conv(self.num_classes, window, padding="VALID", kernel_init=init, dtype=dtype, name="logits")(h)
-    return logits.astype(jnp.float32)
+      raise UserError(f"cnn head={self.head!r} is for nets without batch norm")
+    h, window = x, first_window
+    for i, width in enumerate((*self.dense_widths, self.num_classes)):
+      name = f"dense{i}" if i < len(self.dense_widths) else "logits"
+      h = nn.Conv(width, (window,) * (x.ndim - 2), padding="VALID", kernel_init=init, dtype=dtype, name=name)(h)
+      h, window = (act_fn(h) if name != "logits" else h), 1
+    return h.astype(jnp.float32)
 
 
 def fully_convolutional(params: dict, feature_shape: tuple[int, int, int]) -> dict:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxdl.data.dataset import DenseDataset
+from jaxdl.data.dataset import Dataset, DenseDataset
 from jaxdl.errors import UserError
 
 BACKGROUND = 0

@@ -238,15 +238,11 @@ def _setup(cfg: TrainConfig, workdir: str | None, data: Dataset | None, mesh: An
     state = restored[0]
   # Also without a checkpoint: a run killed before its first save left epoch lines.
   history = rundir.truncate_metrics(int(state.step[0])) if rundir else []
-  splits = {name: on_device(compiled, x, y) for name, x, y in
+  splits = {name: compiled.on_devices(x, y) for name, x, y in
             [("val", data.x_val, data.y_val), ("test", data.x_test, data.y_test)] if len(y)}
   return _Run(cfg, data, program, compiled, mesh, replicas, hp, state, restored is not None, history,
               compiled.training_data(data.x_train, data.y_train), splits, spe, rundir, ckpt)
 
-
-def on_device(compiled: CompiledReplicas, x: np.ndarray, y: np.ndarray) -> tuple[jax.Array, jax.Array]:
-  """An evaluation split, whole on every device."""
-  return compiled.place((jnp.asarray(x), jnp.asarray(y)), per_replica=False)
 
 
 def _train(run: _Run, echo: Callable[[str], None], epoch_hook: EpochHook | None,
@@ -452,7 +448,7 @@ def _replica_results(cfg, compiled, state, hp, replicas, history, train, splits)
   """Per replica: final train/val/test accuracy (eval mode), best-val bookkeeping, status."""
   s = jax.device_get(state)
   if compiled.feed == "process":  # the training set is on the hosts; on the devices for this evaluation only
-    train = on_device(compiled, *train)
+    train = compiled.on_devices(*train)
   train_ev = jax.device_get(compiled.evaluate(state, hp, *train))
   evs = {name: jax.device_get(compiled.evaluate(state, hp, x, y)) for name, (x, y) in splits.items()}
   rows = []
